@@ -1,0 +1,105 @@
+"""Checkpoints: written atomically, loaded with ``torch.load(weights_only=True)``.
+
+A checkpoint is a dict of tensors and plain Python values:
+
+* ``format`` / ``format_version``: identify the file and the layout of this dict;
+* ``library_version``: the aeai_lib version that wrote it;
+* ``model_config``, ``method`` ({"name", "options"}), ``train_config``, ``dataset``;
+* ``step``, ``model_state``, ``optimizer_states``, ``generator_state``: enough to resume;
+* ``history``: per-step values of every loss term; ``metrics``: measures recorded after training.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import aeai_lib
+
+FORMAT = "aeai_lib.checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: corrupt, truncated, foreign or incompatible."""
+
+
+def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``payload`` (plus format fields) to ``path`` atomically; return the path.
+
+    The file is written to a temporary name in the same directory and renamed over the
+    target, so a crash leaves either the old checkpoint or the new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": aeai_lib.__version__,
+        **payload,
+    }
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as tmp_file:
+            torch.save(record, tmp_file)
+            tmp_file.flush()
+            os.fsync(tmp_file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check a checkpoint written by :func:`save_checkpoint` (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no checkpoint at {path}; train one with "
+            f"`python -m aeai_lib train --method aeai --dataset pole --out {path}`"
+        )
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for damaged files
+        raise CheckpointError(
+            f"{path} is corrupt or truncated and cannot be read ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]}); retrain it or restore a good copy"
+        ) from error
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path} is not an aeai_lib checkpoint (a foreign file or a bare state_dict); "
+            "use a file written by aeai_lib's train command"
+        )
+    version = record.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} was written by aeai_lib {record.get('library_version', '?')} in checkpoint "
+            f"format {version}, but this aeai_lib {aeai_lib.__version__} reads format "
+            f"{FORMAT_VERSION}; retrain it with this version or install the version that wrote it"
+        )
+    return record
+
+
+def model_from_record(record: dict[str, Any], device: str | torch.device = "cpu"):
+    """Rebuild the trained model a checkpoint record describes, in eval mode."""
+    from aeai_lib.methods import method_from_record
+    from aeai_lib.models import ModelConfig
+
+    method = method_from_record(record["method"])
+    model = method.build_model(ModelConfig(**record["model_config"]))
+    model.load_state_dict(record["model_state"])
+    return model.to(device).eval()
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device | None = None):
+    """Load a trained model from a checkpoint: an :class:`~aeai_lib.models.AutoencoderModel`
+    in eval mode, with ``encode(x)`` for x (N, C, H, W) in [0, 1] -> (N, D) and
+    ``decode(z)`` -> images in [0, 1]."""
+    from aeai_lib.device import pick_device
+
+    return model_from_record(load_checkpoint(path), pick_device(device))

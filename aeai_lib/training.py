@@ -1,0 +1,264 @@
+"""The training loop: any method, CPU or CUDA, reproducible, resumable, watched for NaN.
+
+Each step draws a batch of training images (with replacement, from a seeded generator), asks
+the method for its losses, and steps one Adam optimiser per parameter group the method names.
+Both objectives are computed on one forward pass and back-propagated each into its own group
+(``backward(inputs=...)``), then both optimisers step: simultaneous updates, as is usual for
+GAN-style training. Resuming restores the weights, the optimisers and the generator, so a
+resumed CPU run continues exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from aeai_lib.checkpoint import load_checkpoint, save_checkpoint
+from aeai_lib.data.base import ImageDataset
+from aeai_lib.device import pick_device, seed_everything
+from aeai_lib.losses import reconstruction_loss
+from aeai_lib.methods.base import AUTOENCODER, Method
+from aeai_lib.models import AutoencoderModel, ModelConfig
+from aeai_lib.validation import check_images, check_nonnegative, check_positive_int
+
+DEFAULT_LATENT_DIM = {"pole": 256, "lines": 32}
+FALLBACK_LATENT_DIM = 256
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss term became NaN or inf during training."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: length, batch, optimiser, seed and device.
+
+    Attributes:
+        steps: optimiser steps in all (a resumed run continues up to this count).
+        batch_size: images per step; AEAI forms batch_size // 2 pairs from them.
+        lr: Adam learning rate of the autoencoder.
+        adversary_lr: Adam learning rate of the method's adversary (e.g. the discriminator).
+        seed: seeds weight initialisation, batches and every random draw of the method.
+        device: "cpu", "cuda", "mps" or None for :func:`~aeai_lib.device.pick_device`.
+        bf16: bf16 autocast on CUDA (ignored with a warning elsewhere).
+        checkpoint_every: also write the checkpoint every this many steps (0: only at the end).
+    """
+
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 1e-3
+    adversary_lr: float = 2e-4
+    seed: int = 0
+    device: str | None = None
+    bf16: bool = False
+    checkpoint_every: int = 500
+
+    def __post_init__(self) -> None:
+        check_positive_int("steps", self.steps, minimum=0)
+        check_positive_int("batch_size", self.batch_size, minimum=2)
+        check_nonnegative("lr", self.lr)
+        check_nonnegative("adversary_lr", self.adversary_lr)
+        check_positive_int("checkpoint_every", self.checkpoint_every, minimum=0)
+
+
+@dataclass
+class TrainingResult:
+    """A trained model (eval mode) with its per-step loss history and metadata."""
+
+    model: AutoencoderModel
+    method: Method
+    history: dict[str, list[float]]
+    metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def default_model_config(dataset: ImageDataset, latent_dim: int | None = None) -> ModelConfig:
+    """The model a dataset gets: its image size and channels, and a latent size of 256
+    (pole, folders) or 32 (lines) unless ``latent_dim`` is given."""
+    dim = latent_dim or DEFAULT_LATENT_DIM.get(dataset.name, FALLBACK_LATENT_DIM)
+    return ModelConfig(image_size=dataset.size, channels=dataset.channels, latent_dim=dim)
+
+
+def _make_optimizers(
+    method: Method, model: AutoencoderModel, config: TrainConfig
+) -> dict[str, torch.optim.Optimizer]:
+    groups = method.parameter_groups(model)
+    return {
+        name: torch.optim.Adam(params, lr=config.lr)
+        if name == AUTOENCODER
+        else torch.optim.Adam(params, lr=config.adversary_lr, betas=(0.5, 0.999))
+        for name, params in groups.items()
+    }
+
+
+def _check_resumable(
+    record: dict, method: Method, model_config: ModelConfig, config: TrainConfig
+) -> None:
+    """Refuse to resume a checkpoint trained with other settings."""
+    saved_train = {k: v for k, v in record["train_config"].items() if k not in ("steps", "device")}
+    wanted_train = {k: v for k, v in asdict(config).items() if k not in ("steps", "device")}
+    mismatches = [
+        name
+        for name, saved, wanted in (
+            ("method", record["method"], {"name": method.name, "options": method.options_dict()}),
+            ("model", record["model_config"], model_config.to_dict()),
+            ("training settings", saved_train, wanted_train),
+        )
+        if saved != wanted
+    ]
+    if mismatches:
+        raise ValueError(
+            f"cannot resume: the checkpoint's {', '.join(mismatches)} differ from this run's; "
+            "pass the same settings, or write to a new checkpoint path"
+        )
+
+
+def test_reconstruction_mse(
+    model: AutoencoderModel, dataset: ImageDataset, batch_size: int = 256
+) -> float:
+    """Mean squared reconstruction error per pixel on the dataset's test split."""
+    device = next(model.parameters()).device
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(dataset.test_idx), batch_size):
+            images = dataset.images[dataset.test_idx[start : start + batch_size]].to(device)
+            total += reconstruction_loss(images, model(images)).item() * len(images)
+            count += len(images)
+    return total / max(count, 1)
+
+
+def train(
+    dataset: ImageDataset,
+    method: Method,
+    config: TrainConfig = TrainConfig(),
+    *,
+    model_config: ModelConfig | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> TrainingResult:
+    """Train ``method`` on the training split of ``dataset``.
+
+    Args:
+        dataset: images (N, C, H, W) in [0, 1] with a train/test split.
+        method: e.g. ``make_method("aeai")``.
+        config: steps, batch size, learning rates, seed, device.
+        model_config: defaults to :func:`default_model_config` of the dataset.
+        checkpoint: where to write the checkpoint (atomically) every ``checkpoint_every``
+            steps and at the end; None keeps everything in memory.
+        resume: continue from ``checkpoint`` if it exists (its settings must match).
+        progress: show a tqdm progress bar (notebook-aware).
+
+    Raises:
+        NonFiniteLossError: a loss term became NaN or inf; the message names term and step.
+    """
+    model_config = model_config or default_model_config(dataset)
+    check_images(
+        dataset.train_images,
+        name="training images",
+        size=model_config.image_size,
+        channels=model_config.channels,
+    )
+    device = pick_device(config.device)
+    generator = seed_everything(config.seed)
+    model = method.build_model(model_config).to(device)
+    groups = method.parameter_groups(model)
+    optimizers = _make_optimizers(method, model, config)
+    history: dict[str, list[float]] = {}
+    start_step = 0
+
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        record = load_checkpoint(checkpoint)
+        _check_resumable(record, method, model_config, config)
+        model.load_state_dict(record["model_state"])
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(record["optimizer_states"][name])
+        generator.set_state(record["generator_state"])
+        history = {name: list(values) for name, values in record["history"].items()}
+        start_step = record["step"]
+
+    use_bf16 = config.bf16 and device.type == "cuda"
+    if config.bf16 and not use_bf16:
+        warnings.warn(f"bf16 autocast needs CUDA; training on {device} in float32", stacklevel=2)
+    autocast = (
+        torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        if use_bf16
+        else contextlib.nullcontext()
+    )
+    train_images = dataset.train_images.to(device)
+
+    def write_checkpoint(step: int, metrics: dict[str, float]) -> None:
+        save_checkpoint(
+            {
+                "model_config": model_config.to_dict(),
+                "method": {"name": method.name, "options": method.options_dict()},
+                "train_config": asdict(config),
+                "dataset": dataset.name,
+                "step": step,
+                "model_state": model.state_dict(),
+                "optimizer_states": {name: opt.state_dict() for name, opt in optimizers.items()},
+                "generator_state": generator.get_state(),
+                "history": history,
+                "metrics": metrics,
+            },
+            checkpoint,
+        )
+
+    started = time.perf_counter()
+    model.train()
+    bar = tqdm(
+        range(start_step, config.steps),
+        initial=start_step,
+        total=config.steps,
+        desc=method.label,
+        disable=not progress,
+        dynamic_ncols=True,
+        mininterval=1.0,
+    )
+    for step in bar:
+        batch_idx = torch.randint(len(train_images), (config.batch_size,), generator=generator)
+        with autocast:
+            losses = method.losses(model, train_images[batch_idx.to(device)], step, generator)
+        names = list(losses.terms)
+        values = torch.stack([losses.terms[name].detach().float() for name in names]).tolist()
+        for name, value in zip(names, values, strict=True):
+            if not torch.isfinite(torch.tensor(value)):
+                raise NonFiniteLossError(
+                    f"loss term '{name}' became {value} at step {step}; lower the learning rate "
+                    "or the lambdas, or check the data for NaN"
+                )
+            history.setdefault(name, []).append(value)
+
+        stepped = [name for name in optimizers if name in losses.objectives]
+        for name in stepped:
+            optimizers[name].zero_grad(set_to_none=True)
+        for position, name in enumerate(stepped):
+            losses.objectives[name].backward(
+                inputs=groups[name], retain_graph=position < len(stepped) - 1
+            )
+        for name in stepped:
+            optimizers[name].step()
+
+        if step % 10 == 0:
+            bar.set_postfix({name: f"{history[name][-1]:.4g}" for name in names[:3]}, refresh=False)
+        if (
+            checkpoint is not None
+            and config.checkpoint_every
+            and (step + 1) % config.checkpoint_every == 0
+        ):
+            write_checkpoint(step + 1, {})
+    bar.close()
+
+    model.eval()
+    metrics = {"test_reconstruction_mse": test_reconstruction_mse(model, dataset)}
+    if checkpoint is not None:
+        write_checkpoint(config.steps, metrics)
+    return TrainingResult(model, method, history, metrics, time.perf_counter() - started)
