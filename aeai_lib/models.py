@@ -1,8 +1,8 @@
 """Convolutional encoder, decoder and image discriminator (VGG-like, as in the AEAI paper).
 
 The encoder has one block per halving of the image, from 16 feature maps up to 128:
-``Conv3x3 -> BatchNorm -> ReLU -> MaxPool2``, until the feature map is 4x4, then two fully
-connected layers to the latent code. The decoder mirrors it with stride-2 transposed
+``Conv3x3 -> BatchNorm -> ReLU -> MaxPool2``, until the feature map is 4x4, then a fully
+connected layer to the latent code. The decoder mirrors it with stride-2 transposed
 convolutions and ends in a sigmoid, so decoded images lie in [0, 1]. 32x32 images get 3 blocks
 (16, 32, 64), 64x64 get 4 (16..128) and 128x128 get 5 (16..128, 128).
 """
@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from aeai_lib.interpolation import INTERPOLATIONS, Interpolation, get_interpolation
 from aeai_lib.validation import check_images, check_positive_int
 
 SUPPORTED_SIZES = (32, 64, 128)
-HIDDEN_UNITS = 512
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,7 @@ class Encoder(nn.Module):
             layers += [*_conv_block(in_channels, width), nn.MaxPool2d(2)]
             in_channels = width
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(in_channels * 16, HIDDEN_UNITS),
-            nn.ReLU(),
-            nn.Linear(HIDDEN_UNITS, config.latent_dim),
-        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 16, config.latent_dim))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
@@ -82,7 +77,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Codes (N, latent_dim) -> images (N, C, H, W) in [0, 1].
 
-    The mirror of the encoder: fully connected layers to a 4x4 feature map, then one
+    The mirror of the encoder: a fully connected layer to a 4x4 feature map, then one
     ``ConvTranspose4x4(stride 2) -> BatchNorm -> ReLU`` block per halving of the encoder, the
     last one to C channels with a sigmoid. Transposed convolutions upsample and convolve in
     one layer, 2.5x faster than upsampling followed by a 3x3 convolution (measured on 2 CPU
@@ -93,12 +88,7 @@ class Decoder(nn.Module):
         super().__init__()
         widths = config.block_widths[::-1]
         self.start_channels = widths[0]
-        self.head = nn.Sequential(
-            nn.Linear(config.latent_dim, HIDDEN_UNITS),
-            nn.ReLU(),
-            nn.Linear(HIDDEN_UNITS, widths[0] * 16),
-            nn.ReLU(),
-        )
+        self.head = nn.Sequential(nn.Linear(config.latent_dim, widths[0] * 16), nn.ReLU())
         layers: list[nn.Module] = []
         for in_channels, out_channels in zip(widths[:-1], widths[1:], strict=True):
             layers += [
@@ -143,6 +133,8 @@ class AutoencoderModel(nn.Module):
 
     ``auxiliary`` holds e.g. AEAI's discriminator or AdvAI's correction network; it is
     empty for a plain autoencoder. ``method_name`` records which method trained the model.
+    A network stored as ``auxiliary["correction"]`` offers ``interpolate(z1, z2, alphas)``
+    with the signature of :mod:`aeai_lib.interpolation`, available as ``"advai"``.
     """
 
     def __init__(self, config: ModelConfig, method_name: str = "ae") -> None:
@@ -169,6 +161,27 @@ class AutoencoderModel(nn.Module):
                 f"{self.config.latent_dim}"
             )
         return self.decoder(codes)
+
+    @property
+    def interpolation_names(self) -> tuple[str, ...]:
+        """The interpolations this model offers: lerp, slerp, normalized (and advai)."""
+        return (*INTERPOLATIONS, *(("advai",) if "correction" in self.auxiliary else ()))
+
+    def interpolation(self, name: str) -> Interpolation:
+        """The interpolation called ``name``: (N, D), (N, D), (A,) -> (N, A, D)."""
+        if name == "advai":
+            if "correction" not in self.auxiliary:
+                raise ValueError(
+                    "interpolation 'advai' needs a model trained with --method advai (it learns "
+                    f"the correction network); this model offers {list(self.interpolation_names)}"
+                )
+            return self.auxiliary["correction"].interpolate
+        if name not in INTERPOLATIONS:
+            raise ValueError(
+                f"unknown interpolation {name!r}; "
+                f"choose one of: {', '.join(self.interpolation_names)}"
+            )
+        return get_interpolation(name)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Reconstruct images: decode(encode(images))."""

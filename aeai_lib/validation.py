@@ -7,9 +7,13 @@ problem and the fix, so that a learner's mistake reads as a sentence, not a stac
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 import torch
+
+MIN_SIZE, MAX_SIZE = 16, 512
+Angles = float | int | Sequence[float] | np.ndarray | torch.Tensor
 
 
 def check_images(
@@ -104,3 +108,44 @@ def check_choice(name: str, value: str, choices: Iterable[str]) -> str:
     if value not in options:
         raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(options)}")
     return value
+
+
+def check_size(size: int) -> int:
+    """Check an image size: an int in [MIN_SIZE, MAX_SIZE] = [16, 512] pixels."""
+    expected = f"size must be an int in [{MIN_SIZE}, {MAX_SIZE}] pixels"
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise TypeError(f"{expected}, got {size!r}; pass e.g. size=64")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"{expected}, got {size}; pass e.g. size=64")
+    return size
+
+
+def as_angles(value: Angles, name: str) -> torch.Tensor:
+    """Return angles given as a number, list, 1-D numpy array or tensor as a float64 tensor.
+
+    The result is 1-D, or 0-D when ``value`` was a single number (so callers can broadcast it).
+    Raises TypeError for non-numbers (strings, booleans, complex) and ValueError for
+    arrays of two or more dimensions, ragged lists and NaN or infinite values.
+    """
+    fix = f"pass {name} as a number or a 1-D list, numpy array or tensor of numbers"
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool or value.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a {value.dtype} tensor; {fix}")
+        tensor = value.detach().to("cpu", torch.float64)
+    elif isinstance(value, (int, float, np.integer, np.floating, np.ndarray, list, tuple)) and (
+        not isinstance(value, (bool, np.bool_))
+    ):
+        try:
+            array = np.asarray(value)
+        except ValueError as error:
+            raise ValueError(f"{name} is a ragged sequence ({error}); {fix}") from None
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}; {fix}")
+        tensor = torch.from_numpy(array.astype(np.float64))
+    else:
+        raise TypeError(f"{name} must be a number or 1-D array of numbers, got {value!r}; {fix}")
+    if tensor.dim() > 1:
+        raise ValueError(f"{name} must be a number or 1-D, got shape {tuple(tensor.shape)}; {fix}")
+    if not torch.isfinite(tensor).all():
+        raise ValueError(f"{name} contains NaN or inf; pass finite angles")
+    return tensor

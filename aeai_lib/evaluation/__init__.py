@@ -1,0 +1,1 @@
+"""Evaluation: latent distribution mismatch and image-space interpolation benchmarks."""

@@ -1,0 +1,176 @@
+"""Loading a folder of the user's images named like COIL-100 (obj12__35.png)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from aeai_lib.data.folder import load_folder
+
+OBJECTS = (1, 2)
+ANGLES = (0, 5, 10, 355)
+
+
+def colour(object_id: int, angle: int) -> tuple[int, int, int]:
+    """A uniform colour that identifies each (object, angle), so sorting can be checked."""
+    return (100 * object_id, ANGLES.index(angle) * 60, 30)
+
+
+def write(path: Path, mode: str = "RGB", size: int = 20, value=(0, 0, 0)) -> None:
+    Image.new(mode, (size, size), value).save(path)
+
+
+@pytest.fixture
+def coil(tmp_path: Path) -> Path:
+    """2 objects x 4 angles, 20x20 RGB, written in shuffled order, plus a README to ignore."""
+    for angle in reversed(ANGLES):
+        for object_id in reversed(OBJECTS):
+            write(tmp_path / f"obj{object_id}__{angle}.png", value=colour(object_id, angle))
+    (tmp_path / "README.txt").write_text("not an image")
+    return tmp_path
+
+
+def test_parses_sorts_resizes_and_keeps_rgb(coil: Path) -> None:
+    data = load_folder(coil, size=16)
+    expected = [(o, a) for o in OBJECTS for a in ANGLES]
+    assert data.name == f"folder:{coil}"
+    assert data.params.dtype == torch.float64
+    assert data.params.tolist() == [[float(o), float(a)] for o, a in expected]
+    assert data.param_names == ("object", "angle") and data.param_periods == (None, 360.0)
+    assert data.images.shape == (8, 3, 16, 16) and data.images.dtype == torch.float32
+    assert data.images.min() >= 0 and data.images.max() <= 1
+    for image, (o, a) in zip(data.images, expected, strict=True):
+        target = torch.tensor(colour(o, a), dtype=torch.float32).view(3, 1, 1) / 255
+        assert torch.allclose(image, target.expand(3, 16, 16), atol=1 / 255)
+
+
+def test_resizes_with_a_bilinear_filter(tmp_path: Path) -> None:
+    image = Image.new("L", (20, 20), 0)
+    image.paste(255, (0, 0, 10, 20))  # left half white
+    image.save(tmp_path / "obj3__90.png")
+    data = load_folder(tmp_path, size=64)
+    assert data.images.shape == (1, 1, 64, 64)
+    row = data.images[0, 0, 32]
+    assert row[0] == 1.0 and row[-1] == 0.0
+    assert ((row > 0) & (row < 1)).any()  # a smooth edge, not nearest-neighbour
+
+
+def test_all_grayscale_gives_one_channel_and_mixed_gives_rgb(tmp_path: Path) -> None:
+    for angle in ANGLES:
+        write(tmp_path / f"obj1__{angle}.png", mode="L", value=angle)
+    assert load_folder(tmp_path, size=16).images.shape == (4, 1, 16, 16)
+    write(tmp_path / "obj2__0.png", value=(255, 0, 0))
+    data = load_folder(tmp_path, size=16)
+    assert data.images.shape == (5, 3, 16, 16)
+    gray = data.images[1]  # obj1__5: gray value 5 in all three channels
+    assert torch.allclose(gray, torch.full_like(gray, 5 / 255), atol=1e-6)
+
+
+def test_extensions_decimals_and_case(tmp_path: Path) -> None:
+    write(tmp_path / "obj1__0.PNG")
+    write(tmp_path / "obj1__2.5.jpg")
+    write(tmp_path / "OBJ1__10.jpeg")
+    data = load_folder(tmp_path, size=16)
+    assert data.params[:, 1].tolist() == [0.0, 2.5, 10.0]
+
+
+def test_custom_pattern_without_object(tmp_path: Path) -> None:
+    for angle in (30, 0, 15):
+        write(tmp_path / f"view_{angle}.png")
+    data = load_folder(tmp_path, size=16, pattern=r"view_(?P<angle>\d+)\.png")
+    assert data.params.tolist() == [[0.0, 0.0], [0.0, 15.0], [0.0, 30.0]]
+
+
+def test_split_is_80_20_and_seeded(coil: Path) -> None:
+    data = load_folder(coil, size=16)
+    train, test = set(data.train_idx.tolist()), set(data.test_idx.tolist())
+    assert len(test) == 2 and len(train) == 6
+    assert train.isdisjoint(test) and train | test == set(range(8))
+    assert torch.equal(load_folder(coil, size=16, seed=0).test_idx, data.test_idx)
+    seeds = [load_folder(coil, size=16, seed=seed).test_idx.tolist() for seed in range(1, 6)]
+    assert any(split != data.test_idx.tolist() for split in seeds)
+
+
+def test_writes_nothing(coil: Path) -> None:
+    before = sorted(coil.iterdir())
+    load_folder(coil, size=16)
+    assert sorted(coil.iterdir()) == before
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(
+        ValueError, match=r"image folder .*nowhere.* does not exist; check the path"
+    ):
+        load_folder(tmp_path / "nowhere")
+
+
+def test_path_is_a_file(coil: Path) -> None:
+    with pytest.raises(ValueError, match=r"obj1__0.png' is a file, not a folder; pass the folder"):
+        load_folder(coil / "obj1__0.png")
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"no image files .* \(saw nothing\); expected names"):
+        load_folder(tmp_path)
+
+
+def test_folder_without_images_shows_a_file_seen(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ValueError, match=r"saw e.g. 'notes.txt'.*expected names matching .*obj"):
+        load_folder(tmp_path)
+
+
+def test_corrupt_image_is_named(coil: Path) -> None:
+    (coil / "obj3__0.png").write_bytes(b"this is not a png")
+    with pytest.raises(ValueError, match=r"cannot read image .*obj3__0.png.*replace or remove"):
+        load_folder(coil)
+
+
+def test_truncated_image_is_named(coil: Path) -> None:
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(coil / "obj3__0.png")
+    data = (coil / "obj3__0.png").read_bytes()
+    (coil / "obj3__0.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cannot read image .*obj3__0.png"):
+        load_folder(coil)
+
+
+def test_mixed_sizes_name_two_files_and_sizes(coil: Path) -> None:
+    write(coil / "obj2__20.png", size=24)
+    with pytest.raises(
+        ValueError,
+        match=r"share one size: 'obj1__0.png' is 20x20 but 'obj2__20.png' is 24x24; resize",
+    ):
+        load_folder(coil)
+
+
+def test_unparsable_name_is_named_with_the_pattern(coil: Path) -> None:
+    write(coil / "photo.png")
+    with pytest.raises(ValueError, match=r"'photo.png'.*does not match the pattern 'obj"):
+        load_folder(coil)
+
+
+def test_duplicate_object_and_angle(coil: Path) -> None:
+    write(coil / "obj1__05.png")
+    with pytest.raises(ValueError, match=r"'obj1__05.png' and 'obj1__5.png' both hold object 1"):
+        load_folder(coil)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error", "match"),
+    [
+        (r"obj(\d+)__(\d+)\.png", ValueError, r"no named group 'angle'"),
+        (r"obj(?P<angle>\d+", ValueError, r"not a valid regular expression"),
+        (None, TypeError, r"pattern must be a regular expression string"),
+    ],
+)
+def test_bad_pattern(coil: Path, pattern, error, match) -> None:
+    with pytest.raises(error, match=match):
+        load_folder(coil, pattern=pattern)
+
+
+def test_bad_size(coil: Path) -> None:
+    with pytest.raises(ValueError, match=r"size must be an int in \[16, 512\]"):
+        load_folder(coil, size=1000)
