@@ -103,3 +103,30 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     from aeai_lib.device import pick_device
 
     return model_from_record(load_checkpoint(path), pick_device(device))
+
+
+def export_checkpoint(
+    source: str | os.PathLike, target: str | os.PathLike, metrics: dict[str, Any] | None = None
+) -> Path:
+    """Write a small copy of a checkpoint for shipping: float16 weights, no optimiser state.
+
+    The copy loads with :func:`load_model` like the original (weights are cast back to
+    float32 on load) but cannot be resumed. ``metrics`` (e.g. a fresh evaluation of the
+    float16 model) replace the recorded ones.
+    """
+    record = load_checkpoint(source)
+    record["model_state"] = {
+        name: value.half() if value.is_floating_point() else value
+        for name, value in record["model_state"].items()
+    }
+    for key in (
+        "optimizer_states",
+        "generator_state",
+        "format",
+        "format_version",
+        "library_version",
+    ):
+        record.pop(key, None)
+    if metrics is not None:
+        record["metrics"] = metrics
+    return save_checkpoint(record, target)

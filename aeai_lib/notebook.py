@@ -25,8 +25,8 @@ def check_parameter(
     minimum: float | None = None,
     maximum: float | None = None,
     choices: Iterable[Any] | None = None,
-) -> Any:
-    """Check one papermill parameter and return it; raise :class:`ParameterError` naming it.
+) -> None:
+    """Check one papermill parameter; raise :class:`ParameterError` naming it.
 
     ``kind`` is the expected type (``int`` does not accept ``bool``; ``float`` accepts ints).
     """
@@ -46,7 +46,6 @@ def check_parameter(
         options = list(choices)
         if value not in options:
             raise ParameterError(f"parameter {name!r} must be one of {options}, got {value!r}")
-    return value
 
 
 def report_summary(**values: Any) -> dict[str, Any]:

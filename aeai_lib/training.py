@@ -177,6 +177,11 @@ def train(
 
     if resume and checkpoint is not None and Path(checkpoint).exists():
         record = load_checkpoint(checkpoint)
+        if "optimizer_states" not in record:
+            raise ValueError(
+                f"{checkpoint} was exported without optimiser state and cannot be resumed; "
+                "train to a new --out path"
+            )
         _check_resumable(record, method, model_config, config)
         model.load_state_dict(record["model_state"])
         for name, optimizer in optimizers.items():

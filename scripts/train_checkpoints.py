@@ -1,0 +1,109 @@
+"""Train the models the notebooks use, with the library's own command line, and ship them small.
+
+    .venv/bin/python scripts/train_checkpoints.py [--seeds 0 1 2] [--only pole_aeai ...]
+
+Every run is ``python -m aeai_lib train ...`` (the exact command is recorded). Full
+checkpoints go to ``runs/<name>_seed<k>.pt`` (git-ignored, resumable: re-running the script
+continues unfinished runs); seed 0 of each run is exported to ``data/checkpoints/<name>.pt``
+with float16 weights and its freshly evaluated measures, and
+``data/checkpoints/MANIFEST.json`` records the command, seed, wall time and measures.
+``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aeai_lib.checkpoint import export_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS_DIR = ROOT / "runs"
+SHIPPED_DIR = ROOT / "data" / "checkpoints"
+
+STEPS = {"pole": 2000, "lines": 2000}
+# variant -> method and options: AE, the ablations AE+A and AE+A+C, full AEAI, AdvAI.
+VARIANTS = {
+    "ae": ["--method", "ae"],
+    "ae_a": ["--method", "ae", "--lambda-adv", "0.01"],
+    "ae_a_c": ["--method", "ae", "--lambda-adv", "0.01", "--lambda-cycle", "0.01"],
+    "aeai": ["--method", "aeai"],
+    "advai": ["--method", "advai"],
+}
+# run name -> training arguments; the seed and the output path are added per run.
+RUNS: dict[str, list[str]] = {
+    f"{dataset}_{variant}": ["--dataset", dataset, "--steps", str(steps), *VARIANTS[variant]]
+    for dataset, steps in STEPS.items()
+    for variant in VARIANTS
+    if not (dataset == "lines" and variant == "advai")
+}
+
+
+def run_path(name: str, seed: int) -> Path:
+    """Where the full (resumable) checkpoint of a run lives."""
+    return RUNS_DIR / f"{name}_seed{seed}.pt"
+
+
+def train_command(name: str, seed: int) -> list[str]:
+    """The exact command line that trains run ``name`` with ``seed``."""
+    return [
+        sys.executable, "-m", "aeai_lib", "train", *RUNS[name], "--seed", str(seed),
+        "--out", str(run_path(name, seed).relative_to(ROOT)), "--resume", "--no-progress",
+    ]  # fmt: skip
+
+
+def train_run(name: str, seed: int) -> float:
+    """Train (or finish) one run; return its wall time in seconds. Raises if training fails."""
+    started = time.perf_counter()
+    subprocess.run(train_command(name, seed), cwd=ROOT, check=True)
+    return time.perf_counter() - started
+
+
+def ship(name: str, seconds: float, manifest: dict) -> None:
+    """Export seed 0 of ``name`` to data/checkpoints/ with fresh measures; update the manifest."""
+    from aeai_lib.evaluation.report import evaluate_checkpoint
+
+    target = SHIPPED_DIR / f"{name}.pt"
+    export_checkpoint(run_path(name, 0), target)
+    metrics = evaluate_checkpoint(str(target))
+    export_checkpoint(run_path(name, 0), target, metrics=metrics)
+    command = train_command(name, 0)
+    manifest[name] = {
+        "command": " ".join(["python", *command[1:]]),
+        "seed": 0,
+        "train_seconds_2cpu": round(seconds, 1),
+        "size_bytes": target.stat().st_size,
+        "metrics": metrics,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
+    args = parser.parse_args()
+    manifest_path = SHIPPED_DIR / "MANIFEST.json"
+    SHIPPED_DIR.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    failures = []
+    for name in args.only:
+        for seed in args.seeds:
+            try:
+                seconds = train_run(name, seed)
+            except subprocess.CalledProcessError as error:
+                print(f"{name} seed {seed}: FAILED ({error})", flush=True)
+                failures.append((name, seed))
+                continue
+            print(f"{name} seed {seed}: {seconds:.0f} s", flush=True)
+            if seed == 0:
+                ship(name, seconds, manifest)
+                manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
