@@ -1,4 +1,4 @@
-"""Train the models the notebooks use, with the library's own command line, and ship them small.
+"""Train the models the notebooks use (aeai_lib.zoo.RUNS) with the library's command line.
 
     .venv/bin/python scripts/train_checkpoints.py [--seeds 0 1 2] [--only pole_aeai ...]
 
@@ -20,27 +20,9 @@ import time
 from pathlib import Path
 
 from aeai_lib.checkpoint import export_checkpoint
+from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, RUNS_DIR, checkpoint_path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS_DIR = ROOT / "runs"
-SHIPPED_DIR = ROOT / "data" / "checkpoints"
-
-STEPS = {"pole": 2000, "lines": 2000}
-# variant -> method and options: AE, the ablations AE+A and AE+A+C, full AEAI, AdvAI.
-VARIANTS = {
-    "ae": ["--method", "ae"],
-    "ae_a": ["--method", "ae", "--lambda-adv", "0.01"],
-    "ae_a_c": ["--method", "ae", "--lambda-adv", "0.01", "--lambda-cycle", "0.01"],
-    "aeai": ["--method", "aeai"],
-    "advai": ["--method", "advai"],
-}
-# run name -> training arguments; the seed and the output path are added per run.
-RUNS: dict[str, list[str]] = {
-    f"{dataset}_{variant}": ["--dataset", dataset, "--steps", str(steps), *VARIANTS[variant]]
-    for dataset, steps in STEPS.items()
-    for variant in VARIANTS
-    if not (dataset == "lines" and variant == "advai")
-}
 
 
 def run_path(name: str, seed: int) -> Path:
@@ -51,7 +33,7 @@ def run_path(name: str, seed: int) -> Path:
 def train_command(name: str, seed: int) -> list[str]:
     """The exact command line that trains run ``name`` with ``seed``."""
     return [
-        sys.executable, "-m", "aeai_lib", "train", *RUNS[name], "--seed", str(seed),
+        sys.executable, "-m", "aeai_lib", "train", *RUNS[name].cli_args(), "--seed", str(seed),
         "--out", str(run_path(name, seed).relative_to(ROOT)), "--resume", "--no-progress",
     ]  # fmt: skip
 
@@ -67,7 +49,7 @@ def ship(name: str, seconds: float, manifest: dict) -> None:
     """Export seed 0 of ``name`` to data/checkpoints/ with fresh measures; update the manifest."""
     from aeai_lib.evaluation.report import evaluate_checkpoint
 
-    target = SHIPPED_DIR / f"{name}.pt"
+    target = checkpoint_path(name)
     export_checkpoint(run_path(name, 0), target)
     metrics = evaluate_checkpoint(str(target))
     export_checkpoint(run_path(name, 0), target, metrics=metrics)
@@ -86,8 +68,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
     args = parser.parse_args()
-    manifest_path = SHIPPED_DIR / "MANIFEST.json"
-    SHIPPED_DIR.mkdir(parents=True, exist_ok=True)
+    manifest_path = CHECKPOINT_DIR / "MANIFEST.json"
+    CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     failures = []
     for name in args.only:

@@ -1,0 +1,116 @@
+"""The models the notebooks use: one registry, shipped small in data/checkpoints/.
+
+``load_or_train("pole_aeai")`` loads the shipped checkpoint, or trains the model with the same
+settings when the file is missing (or when ``retrain=True``), so that every notebook runs from
+a fresh clone either way. ``scripts/train_checkpoints.py`` trains the shipped files with the
+command line this registry describes (:meth:`RunSpec.cli_args`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aeai_lib.checkpoint import load_checkpoint, model_from_record
+from aeai_lib.data import load_dataset
+from aeai_lib.device import pick_device
+from aeai_lib.methods import make_method
+from aeai_lib.models import AutoencoderModel
+from aeai_lib.training import TrainConfig, default_model_config, train
+from aeai_lib.validation import check_choice
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINT_DIR = ROOT / "data" / "checkpoints"
+RUNS_DIR = ROOT / "runs"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How one model of the series is trained: dataset, method, method options, steps."""
+
+    dataset: str
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+    steps: int = 2000
+
+    def cli_args(self) -> list[str]:
+        """The ``python -m aeai_lib train`` arguments (without --seed and --out)."""
+        flags = [f"--{name.replace('_', '-')}={value}" for name, value in self.options.items()]
+        return [
+            "--dataset",
+            self.dataset,
+            "--method",
+            self.method,
+            *flags,
+            "--steps",
+            str(self.steps),
+        ]
+
+
+_ADV, _CYCLE = {"lambda_adv": 0.01}, {"lambda_adv": 0.01, "lambda_cycle": 0.01}
+RUNS: dict[str, RunSpec] = {
+    "pole_ae": RunSpec("pole", "ae"),
+    "pole_ae_a": RunSpec("pole", "ae", _ADV),
+    "pole_ae_a_c": RunSpec("pole", "ae", _CYCLE),
+    "pole_aeai": RunSpec("pole", "aeai"),
+    "pole_advai": RunSpec("pole", "advai"),
+    "lines_ae": RunSpec("lines", "ae"),
+    "lines_ae_a": RunSpec("lines", "ae", _ADV),
+    "lines_ae_a_c": RunSpec("lines", "ae", _CYCLE),
+    "lines_aeai": RunSpec("lines", "aeai"),
+}
+
+
+@dataclass
+class ZooModel:
+    """A model of the series with its training history and recorded measures."""
+
+    name: str
+    label: str
+    model: AutoencoderModel
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+    path: Path
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where the shipped checkpoint of run ``name`` lives."""
+    check_choice("model", name, RUNS)
+    return CHECKPOINT_DIR / f"{name}.pt"
+
+
+def load_or_train(
+    name: str,
+    *,
+    retrain: bool = False,
+    steps: int | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    progress: bool = True,
+) -> ZooModel:
+    """Load the shipped model ``name``, or train it when missing or when ``retrain`` is set.
+
+    Training uses the registry's settings with ``steps`` (default: the registry's) and
+    ``seed``, and writes ``runs/<name>_seed<seed>.pt``; a finished run there is reused.
+    """
+    spec = RUNS[check_choice("model", name, RUNS)]
+    path = checkpoint_path(name)
+    if retrain or not path.exists():
+        path = RUNS_DIR / f"{name}_seed{seed}.pt"
+        method = make_method(spec.method, **spec.options)
+        dataset = load_dataset(spec.dataset)
+        config = TrainConfig(steps=steps or spec.steps, seed=seed, device=device)
+        train(
+            dataset,
+            method,
+            config,
+            model_config=default_model_config(dataset),
+            checkpoint=path,
+            resume=True,
+            progress=progress,
+        )
+    record = load_checkpoint(path)
+    model = model_from_record(record, pick_device(device))
+    label = make_method(record["method"]["name"], **record["method"]["options"]).label
+    return ZooModel(name, label, model, record["history"], record.get("metrics", {}), path)
