@@ -12,6 +12,7 @@ A checkpoint is a dict of tensors and plain Python values:
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import torch
 import aeai_lib
 
 FORMAT = "aeai_lib.checkpoint"
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
 FORMAT_VERSION = 1
 
 
@@ -43,7 +45,10 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
         **payload,
     }
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         with os.fdopen(handle, "wb") as tmp_file:
             torch.save(record, tmp_file)
             tmp_file.flush()
@@ -63,12 +68,26 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"no checkpoint at {path}; train one with "
             f"`python -m aeai_lib train --method aeai --dataset pole --out {path}`"
         )
+    with path.open("rb") as file:
+        magic = file.read(4)
+    if not magic:
+        raise CheckpointError(f"{path} is empty; retrain it or restore a good copy")
+    if magic != ZIP_MAGIC:
+        raise CheckpointError(
+            f"{path} is not an aeai_lib checkpoint (not a file written by torch.save); "
+            "use a file written by aeai_lib's train command"
+        )
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for damaged files
+    except pickle.UnpicklingError as error:
         raise CheckpointError(
-            f"{path} is corrupt or truncated and cannot be read ({type(error).__name__}: "
-            f"{str(error).splitlines()[0][:200]}); retrain it or restore a good copy"
+            f"{path} holds Python objects that weights_only=True refuses to load: it is not an "
+            "aeai_lib checkpoint (or not a safe one); use a file written by aeai_lib's train"
+        ) from error
+    except Exception as error:  # torch raises several types for damaged archives
+        raise CheckpointError(
+            f"{path} is corrupt or truncated and cannot be read ({type(error).__name__}); "
+            "retrain it or restore a good copy"
         ) from error
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aeai_lib.checkpoint import CheckpointError, load_checkpoint, model_from_record
+from aeai_lib.checkpoint import CheckpointError
 from aeai_lib.data import load_dataset
 from aeai_lib.methods import METHODS, make_method
 from aeai_lib.methods.aeai import SMOOTHNESS_ESTIMATORS
@@ -100,36 +100,14 @@ def _train(args: argparse.Namespace) -> None:
     )
 
 
-def evaluate_checkpoint(path: str) -> dict:
-    """The measures of one checkpoint on its own dataset's test split."""
-    from aeai_lib.training import test_reconstruction_mse
-
-    record = load_checkpoint(path)
-    model = model_from_record(record)
-    dataset = load_dataset(record["dataset"], size=model.config.image_size)
-    return {
-        "checkpoint": path,
-        "method": model_label(record),
-        "dataset": record["dataset"],
-        "steps": record["step"],
-        "test_reconstruction_mse": test_reconstruction_mse(model, dataset),
-    }
-
-
-def model_label(record: dict) -> str:
-    """The label ("AE", "AE+A+C+S", ...) of the method a checkpoint record was trained with."""
-    return make_method(record["method"]["name"], **record["method"]["options"]).label
-
-
 def _evaluate(args: argparse.Namespace) -> None:
+    from aeai_lib.evaluation.report import evaluate_checkpoint, format_comparison
+
     results = [evaluate_checkpoint(path) for path in args.checkpoints]
     if args.json:
         print(json.dumps(results, indent=2))
-        return
-    columns = list(results[0])
-    print("\t".join(columns))
-    for result in results:
-        print("\t".join(f"{v:.6f}" if isinstance(v, float) else str(v) for v in result.values()))
+    else:
+        print(format_comparison(results))
 
 
 def _series(args: argparse.Namespace) -> int:

@@ -120,7 +120,7 @@ def _check_resumable(
         )
 
 
-def test_reconstruction_mse(
+def reconstruction_error(
     model: AutoencoderModel, dataset: ImageDataset, batch_size: int = 256
 ) -> float:
     """Mean squared reconstruction error per pixel on the dataset's test split."""
@@ -183,6 +183,11 @@ def train(
                 "train to a new --out path"
             )
         _check_resumable(record, method, model_config, config)
+        if record["step"] > config.steps:
+            raise ValueError(
+                f"cannot resume: {checkpoint} has already trained {record['step']} steps, more "
+                f"than the {config.steps} asked for; ask for at least {record['step']} steps"
+            )
         model.load_state_dict(record["model_state"])
         for name, optimizer in optimizers.items():
             optimizer.load_state_dict(record["optimizer_states"][name])
@@ -263,7 +268,7 @@ def train(
     bar.close()
 
     model.eval()
-    metrics = {"test_reconstruction_mse": test_reconstruction_mse(model, dataset)}
+    metrics = {"test_reconstruction_mse": reconstruction_error(model, dataset)}
     if checkpoint is not None:
         write_checkpoint(config.steps, metrics)
     return TrainingResult(model, method, history, metrics, time.perf_counter() - started)

@@ -1,0 +1,102 @@
+"""Evaluating checkpoints of tiny models trained for two steps, and the comparison table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aeai_lib.data import lines, pole
+from aeai_lib.evaluation.report import (
+    LINES_COLUMNS,
+    PROTOCOL_COLUMNS,
+    checkpoint_label,
+    evaluate_checkpoint,
+    format_comparison,
+)
+from aeai_lib.methods import make_method
+from aeai_lib.models import ModelConfig
+from aeai_lib.training import TrainConfig, train
+
+TINY_TRAINING = TrainConfig(steps=2, batch_size=4, checkpoint_every=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the datasets that evaluate_checkpoint loads out of the repository's cache."""
+    patch = pytest.MonkeyPatch()
+    folder = tmp_path_factory.mktemp("data")
+    patch.setenv("AEAI_DATA_DIR", str(folder))
+    yield folder
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def pole_checkpoints(data_dir: Path) -> list[Path]:
+    """Two 2-step checkpoints on the 32 px pole: the plain AE and AE+A."""
+    data = pole.dataset(size=32)
+    config = ModelConfig(image_size=32, channels=3, latent_dim=8)
+    paths = []
+    for name, method in (("ae", make_method("ae")), ("ae_a", make_method("ae", lambda_adv=0.01))):
+        path = data_dir / f"{name}.pt"
+        train(data, method, TINY_TRAINING, model_config=config, checkpoint=path, progress=False)
+        paths.append(path)
+    return paths
+
+
+def test_evaluate_checkpoint_on_the_pole(pole_checkpoints: list[Path]) -> None:
+    result = evaluate_checkpoint(pole_checkpoints[1], max_pairs=4, curve_max_pairs=2)
+    json.dumps(result, allow_nan=False)
+    assert result["checkpoint"] == str(pole_checkpoints[1])
+    assert result["method"] == "AE+A" and result["method_name"] == "aeai"
+    assert result["dataset"] == "pole" and result["steps"] == 2
+    assert result["benchmark"] == "protocol" and result["interpolation"] == "lerp"
+    assert result["reconstruction_mse"] > 0
+    for _, key in PROTOCOL_COLUMNS:
+        assert isinstance(result[key], float)
+    evaluation = result["evaluation"]
+    assert evaluation["n_pairs"] == 4 and set(evaluation["mse_vs_interval"]) == {"phi", "theta"}
+    assert checkpoint_label(result) == "AE+A (ae_a.pt)"
+
+
+def test_evaluate_checkpoint_on_lines(data_dir: Path) -> None:
+    data = lines.dataset(size=32, n_train=64, n_test=16)
+    path = data_dir / "lines.pt"
+    config = ModelConfig(image_size=32, channels=1, latent_dim=8)
+    train(
+        data, make_method("ae"), TINY_TRAINING, model_config=config, checkpoint=path, progress=False
+    )
+    result = evaluate_checkpoint(path)
+    json.dumps(result)
+    assert result["benchmark"] == "lines" and result["dataset"] == "lines"
+    assert result["evaluation"]["n_interpolations"] == 16
+    assert isinstance(result["mean_distance"], float)
+
+
+def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]) -> None:
+    results = [evaluate_checkpoint(p, max_pairs=2, curve_max_pairs=1) for p in pole_checkpoints]
+    table = format_comparison(results)
+    rows = table.splitlines()
+    assert "recon MSE" in rows[0] and "MSE a=0.5" in rows[0] and "latent MMD" in rows[0]
+    assert "mean dist" not in rows[0]
+    assert set(rows[1]) == {"-", " "}
+    assert rows[2].split()[:4] == [str(pole_checkpoints[0]), "AE", "pole", "2"]
+    assert rows[3].split()[:4] == [str(pole_checkpoints[1]), "AE+A", "pole", "2"]
+    assert "Lower is better" in table
+
+    lines_row = {
+        "checkpoint": "l.pt",
+        "method": "AE",
+        "dataset": "lines",
+        "steps": 5,
+        "reconstruction_mse": 0.1,
+        "mean_distance": 0.2,
+        "smoothness": None,
+    }
+    mixed = format_comparison([*results, lines_row]).splitlines()
+    assert all(header in mixed[0] for header, _ in LINES_COLUMNS)
+    assert mixed[4].split()[5:] == ["-"] * 7 + ["0.2", "-"]  # no protocol numbers
+    with pytest.raises(ValueError, match="results is empty"):
+        format_comparison([])

@@ -1,0 +1,318 @@
+"""Tests for aeai_lib.training: learning, loss history, determinism, resuming, NaN and config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from aeai_lib.checkpoint import load_checkpoint
+from aeai_lib.data.base import ImageDataset
+from aeai_lib.methods import make_method
+from aeai_lib.methods.base import Method
+from aeai_lib.models import AutoencoderModel, ModelConfig
+from aeai_lib.training import (
+    NonFiniteLossError,
+    TrainConfig,
+    TrainingResult,
+    default_model_config,
+    train,
+)
+from aeai_lib.training import (
+    reconstruction_error as reconstruction_mse,
+)
+
+CONFIG = ModelConfig(image_size=32, channels=1, latent_dim=8)
+AEAI_TERMS = {"reconstruction", "adversarial", "cycle", "smoothness", "discriminator", "total"}
+
+
+def _aeai(**options) -> Method:
+    """Full AEAI (all four terms, with a discriminator) on a small grid."""
+    return make_method("aeai", grid_intervals=4, alphas_per_pair=2, **options)
+
+
+def _config(steps: int, **kwargs) -> TrainConfig:
+    return TrainConfig(steps=steps, **{"batch_size": 4, "seed": 0, "device": "cpu", **kwargs})
+
+
+def _train(dataset: ImageDataset, method: Method, config: TrainConfig, **kwargs) -> TrainingResult:
+    return train(dataset, method, config, model_config=CONFIG, progress=False, **kwargs)
+
+
+def _assert_same_weights(a: AutoencoderModel, b: AutoencoderModel) -> None:
+    state_a, state_b = a.state_dict(), b.state_dict()
+    assert state_a.keys() == state_b.keys()
+    for name, tensor in state_a.items():
+        assert torch.equal(tensor, state_b[name]), name
+
+
+def _weights_differ(a: AutoencoderModel, b: AutoencoderModel) -> bool:
+    state_b = b.state_dict()
+    return any(not torch.equal(t, state_b[name]) for name, t in a.state_dict().items())
+
+
+# ---------------------------------------------------------------- learning
+
+
+def test_an_autoencoder_overfits_a_batch_of_16(
+    make_dataset: Callable[..., ImageDataset],
+) -> None:
+    dataset = make_dataset(n_images=16, n_test=0)  # test split = the 16 training images
+    config = TrainConfig(steps=100, batch_size=16, lr=5e-3, seed=0, device="cpu")
+    result = _train(dataset, make_method("ae"), config)
+    first = result.history["reconstruction"][0]
+    last = result.history["reconstruction"][-1]
+    final = result.metrics["test_reconstruction_mse"]
+    print(
+        f"overfit: first MSE {first:.4g}, last {last:.4g}, eval {final:.4g}: {first / final:.0f}x"
+    )
+    assert first / last >= 100
+    assert first / final >= 100
+    assert not result.model.training  # returned in eval mode
+
+
+# ---------------------------------------------------------------- history
+
+
+def test_plain_autoencoder_history_has_one_value_per_step(blob_dataset: ImageDataset) -> None:
+    result = _train(blob_dataset, make_method("ae"), _config(3))
+    assert set(result.history) == {"reconstruction"}
+    assert len(result.history["reconstruction"]) == 3
+    assert all(isinstance(v, float) and v > 0 for v in result.history["reconstruction"])
+    assert result.method.label == "AE"
+    assert result.seconds > 0
+
+
+def test_aeai_history_records_every_term_every_step(blob_dataset: ImageDataset) -> None:
+    method = _aeai(lambda_adv=0.3, lambda_cycle=0.2, lambda_smooth=0.5)
+    result = _train(blob_dataset, method, _config(3))
+    history = result.history
+    assert set(history) == AEAI_TERMS
+    for name, values in history.items():
+        assert len(values) == 3, name
+        assert all(isinstance(v, float) and v == v for v in values), name
+    for step in range(3):
+        expected = (
+            history["reconstruction"][step]
+            + 0.3 * history["adversarial"][step]
+            + 0.2 * history["cycle"][step]
+            + 0.5 * history["smoothness"][step]
+        )
+        assert history["total"][step] == pytest.approx(expected, rel=1e-5)
+    assert "discriminator" in result.model.auxiliary
+
+
+def test_zero_steps_trains_nothing(blob_dataset: ImageDataset) -> None:
+    result = _train(blob_dataset, make_method("ae"), _config(0))
+    assert result.history == {}
+    assert result.metrics["test_reconstruction_mse"] > 0
+
+
+# ---------------------------------------------------------------- determinism
+
+
+def test_same_seed_same_run_other_seed_other_run(blob_dataset: ImageDataset) -> None:
+    first = _train(blob_dataset, _aeai(), _config(3))
+    again = _train(blob_dataset, _aeai(), _config(3))
+    other = _train(blob_dataset, _aeai(), _config(3, seed=1))
+    assert first.history == again.history
+    _assert_same_weights(first.model, again.model)
+    assert first.metrics == again.metrics
+    assert first.history["total"] != other.history["total"]
+    assert _weights_differ(first.model, other.model)
+
+
+# ---------------------------------------------------------------- resuming
+
+
+def test_resumed_run_equals_an_uninterrupted_one(blob_dataset: ImageDataset, tmp_path: Path):
+    straight = _train(blob_dataset, _aeai(), _config(4))
+    checkpoint = tmp_path / "run.pt"
+    half = _train(blob_dataset, _aeai(), _config(2), checkpoint=checkpoint)
+    assert len(half.history["total"]) == 2
+    resumed = _train(blob_dataset, _aeai(), _config(4), checkpoint=checkpoint, resume=True)
+    assert resumed.history == straight.history
+    assert set(resumed.history) == AEAI_TERMS
+    _assert_same_weights(resumed.model, straight.model)  # discriminator included
+    assert resumed.metrics == straight.metrics
+
+
+def test_resume_after_a_crash_from_a_periodic_checkpoint(
+    blob_dataset: ImageDataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    straight = _train(blob_dataset, _aeai(), _config(4, checkpoint_every=2))
+    checkpoint = tmp_path / "run.pt"
+    crashing = _aeai()
+    real_losses = crashing.losses
+
+    def losses_that_crash(model, images, step, generator):
+        if step == 3:
+            raise KeyboardInterrupt  # interrupted after the step-2 checkpoint
+        return real_losses(model, images, step, generator)
+
+    monkeypatch.setattr(crashing, "losses", losses_that_crash)
+    with pytest.raises(KeyboardInterrupt):
+        _train(blob_dataset, crashing, _config(4, checkpoint_every=2), checkpoint=checkpoint)
+    assert checkpoint.exists()
+    resumed = _train(
+        blob_dataset, _aeai(), _config(4, checkpoint_every=2), checkpoint=checkpoint, resume=True
+    )
+    assert resumed.history == straight.history
+    _assert_same_weights(resumed.model, straight.model)
+
+
+def test_resume_without_a_checkpoint_starts_afresh(blob_dataset: ImageDataset, tmp_path: Path):
+    fresh = _train(blob_dataset, make_method("ae"), _config(2))
+    resumed = _train(
+        blob_dataset, make_method("ae"), _config(2), checkpoint=tmp_path / "new.pt", resume=True
+    )
+    assert resumed.history == fresh.history
+    assert (tmp_path / "new.pt").exists()
+
+
+def test_resuming_with_fewer_steps_is_refused_and_keeps_the_checkpoint(
+    blob_dataset: ImageDataset, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "run.pt"
+    _train(blob_dataset, make_method("ae"), _config(4), checkpoint=checkpoint)
+    with pytest.raises(ValueError, match="already trained 4 steps.*ask for at least 4"):
+        _train(blob_dataset, make_method("ae"), _config(2), checkpoint=checkpoint, resume=True)
+    record = load_checkpoint(checkpoint)
+    assert record["step"] == len(record["history"]["reconstruction"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"config": _config(4, lr=3e-3)}, "training settings"),
+        ({"config": _config(4, batch_size=6)}, "training settings"),
+        ({"config": _config(4, seed=1)}, "training settings"),
+        ({"method": "other-lambda"}, "method"),
+        ({"model_config": replace(CONFIG, latent_dim=4)}, "model"),
+    ],
+    ids=["lr", "batch_size", "seed", "method", "model"],
+)
+def test_resuming_with_other_settings_raises(
+    blob_dataset: ImageDataset, tmp_path: Path, change: dict, match: str
+) -> None:
+    checkpoint = tmp_path / "run.pt"
+    _train(blob_dataset, _aeai(), _config(1), checkpoint=checkpoint)
+    method = _aeai(lambda_cycle=0.5) if change.get("method") else _aeai()
+    with pytest.raises(
+        ValueError,
+        match=rf"cannot resume: the checkpoint's {match} differ from this run's; .* new checkpoint",
+    ):
+        train(
+            blob_dataset,
+            method,
+            change.get("config", _config(4)),
+            model_config=change.get("model_config", CONFIG),
+            checkpoint=checkpoint,
+            resume=True,
+            progress=False,
+        )
+
+
+# ---------------------------------------------------------------- NaN
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_non_finite_term_raises_naming_term_and_step(
+    blob_dataset: ImageDataset, monkeypatch: pytest.MonkeyPatch, bad: float
+) -> None:
+    method = _aeai()
+    real_losses = method.losses
+
+    def losses_with_a_bad_cycle(model, images, step, generator):
+        losses = real_losses(model, images, step, generator)
+        if step == 2:
+            losses.terms["cycle"] = torch.tensor(bad)
+        return losses
+
+    monkeypatch.setattr(method, "losses", losses_with_a_bad_cycle)
+    with pytest.raises(NonFiniteLossError, match=rf"loss term 'cycle' became {bad} at step 2"):
+        _train(blob_dataset, method, _config(4))
+    assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+def test_nan_images_are_refused_before_training(make_dataset) -> None:
+    dataset = make_dataset(n_images=8)
+    dataset.images[dataset.train_idx[0], 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match="training images contain NaN"):
+        _train(dataset, make_method("ae"), _config(1))
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"steps": -1}, ValueError, "steps must be >= 0, got -1"),
+        ({"steps": 2.5}, TypeError, "steps must be an integer"),
+        ({"batch_size": 1}, ValueError, "batch_size must be >= 2, got 1"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 2"),
+        ({"lr": -1e-3}, ValueError, "lr must be a finite number >= 0"),
+        ({"adversary_lr": float("nan")}, ValueError, "adversary_lr must be a finite number"),
+        ({"checkpoint_every": -1}, ValueError, "checkpoint_every must be >= 0"),
+    ],
+)
+def test_bad_train_config_values_raise(kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_bf16_on_cpu_warns_and_trains(blob_dataset: ImageDataset) -> None:
+    with pytest.warns(UserWarning, match="bf16 autocast needs CUDA; training on cpu in float32"):
+        result = _train(blob_dataset, make_method("ae"), _config(2, bf16=True))
+    assert len(result.history["reconstruction"]) == 2
+    plain = _train(blob_dataset, make_method("ae"), _config(2))
+    assert result.history == plain.history  # float32 after all
+
+
+def test_images_that_do_not_fit_the_model_config_raise(blob_dataset: ImageDataset) -> None:
+    with pytest.raises(ValueError, match="training images have 1 channels but the model"):
+        train(
+            blob_dataset,
+            make_method("ae"),
+            _config(1),
+            model_config=ModelConfig(image_size=32, channels=3, latent_dim=8),
+            progress=False,
+        )
+
+
+def test_default_model_config_follows_the_dataset(make_dataset) -> None:
+    blobs = make_dataset(n_images=4, channels=3)
+    assert default_model_config(blobs) == ModelConfig(image_size=32, channels=3, latent_dim=256)
+    assert default_model_config(blobs, latent_dim=16).latent_dim == 16
+    lines = make_dataset(n_images=4, name="lines")
+    assert default_model_config(lines) == ModelConfig(image_size=32, channels=1, latent_dim=32)
+
+
+def test_test_reconstruction_mse_is_the_mean_over_the_test_split(
+    blob_dataset: ImageDataset,
+) -> None:
+    torch.manual_seed(0)
+    model = AutoencoderModel(CONFIG)
+    with torch.no_grad():
+        model.eval()
+        test = blob_dataset.test_images
+        expected = (model(test) - test).pow(2).mean().item()
+    assert reconstruction_mse(model, blob_dataset) == pytest.approx(expected, rel=1e-5)
+    assert reconstruction_mse(model, blob_dataset, batch_size=5) == pytest.approx(
+        expected, rel=1e-5
+    )
+    assert not model.training
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_with_bf16(blob_dataset: ImageDataset) -> None:
+    result = _train(blob_dataset, _aeai(), _config(3, device="cuda", bf16=True))
+    assert set(result.history) == AEAI_TERMS
+    assert all(len(v) == 3 for v in result.history.values())
+    assert next(result.model.parameters()).device.type == "cuda"
+    assert result.metrics["test_reconstruction_mse"] < 1
