@@ -70,7 +70,8 @@ class TrainConfig:
 
 @dataclass
 class TrainingResult:
-    """A trained model (eval mode) with its per-step loss history and metadata."""
+    """A trained model (eval mode) with its per-step loss history, measures and training time
+    in seconds (summed over resumed runs)."""
 
     model: AutoencoderModel
     method: Method
@@ -174,6 +175,7 @@ def train(
     optimizers = _make_optimizers(method, model, config)
     history: dict[str, list[float]] = {}
     start_step = 0
+    earlier_seconds = 0.0  # training time of the runs this one resumes
 
     if resume and checkpoint is not None and Path(checkpoint).exists():
         record = load_checkpoint(checkpoint)
@@ -194,6 +196,7 @@ def train(
         generator.set_state(record["generator_state"])
         history = {name: list(values) for name, values in record["history"].items()}
         start_step = record["step"]
+        earlier_seconds = record.get("train_seconds", 0.0)
 
     use_bf16 = config.bf16 and device.type == "cuda"
     if config.bf16 and not use_bf16:
@@ -218,6 +221,7 @@ def train(
                 "generator_state": generator.get_state(),
                 "history": history,
                 "metrics": metrics,
+                "train_seconds": earlier_seconds + time.perf_counter() - started,
             },
             checkpoint,
         )
@@ -271,4 +275,6 @@ def train(
     metrics = {"test_reconstruction_mse": reconstruction_error(model, dataset)}
     if checkpoint is not None:
         write_checkpoint(config.steps, metrics)
-    return TrainingResult(model, method, history, metrics, time.perf_counter() - started)
+    return TrainingResult(
+        model, method, history, metrics, earlier_seconds + time.perf_counter() - started
+    )

@@ -1,0 +1,77 @@
+"""Every notebook under papermill with injected (fast) parameters, its key numbers asserted.
+
+nbval checks the stored outputs separately (``pytest notebooks/`` with ``--nbval``, part of the
+default run); here the notebooks run with other parameters, as a researcher's sweep would, and
+the numbers a reader's conclusion depends on are checked with tolerances.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import papermill
+import pytest
+
+from aeai_lib.series import NOTEBOOK_DIR, read_summary
+
+# notebook -> (injected parameters, check of its summary)
+CASES = {
+    "00_overview": (
+        {"size": 32, "n_thetas_shown": 2, "n_phis_shown": 3, "n_lines_shown": 4},
+        lambda s: (
+            s["pole_images"] == 576
+            and s["pole_test"] == 115
+            and 0 < s["phi_half_degree_change"] < s["phi_five_degree_change"]
+        ),
+    ),
+    "01_distribution_mismatch": (
+        {"dims": [2, 16], "n_samples": 2000},
+        lambda s: (
+            abs(s["lerp_midpoint_norm_ratio"] - 2**-0.5) < 0.02
+            and abs(s["lerp_kl_largest_dim"] / s["analytic_kl_largest_dim"] - 1) < 0.15
+            and abs(s["normalized_kl_largest_dim"]) < 0.1 * s["lerp_kl_largest_dim"]
+            and s["uniform_tv_lerp"] > 0.1
+        ),
+    ),
+}
+
+# notebook -> (a parameter of the wrong type or out of range, the name the error must give)
+BAD_PARAMETERS = {
+    "00_overview": ({"size": "large"}, "size"),
+    "01_distribution_mismatch": ({"n_samples": -5}, "n_samples"),
+}
+
+
+def _execute(name: str, parameters: dict, out_dir: Path) -> Path:
+    output = out_dir / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK_DIR / f"{name}.ipynb"),
+        str(output),
+        parameters=parameters,
+        cwd=str(NOTEBOOK_DIR),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return output
+
+
+def test_every_notebook_has_a_case() -> None:
+    names = {path.stem for path in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")}
+    assert names == set(CASES) == set(BAD_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_notebook_runs_with_injected_parameters(name: str, tmp_path: Path) -> None:
+    parameters, check = CASES[name]
+    summary = read_summary(_execute(name, parameters, tmp_path))
+    assert summary, f"{name} printed no SUMMARY line"
+    assert check(summary), f"{name}: unexpected key results {summary}"
+
+
+@pytest.mark.parametrize("name", sorted(BAD_PARAMETERS))
+def test_bad_parameter_stops_at_the_parameters_cell(name: str, tmp_path: Path) -> None:
+    parameters, parameter_name = BAD_PARAMETERS[name]
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        _execute(name, parameters, tmp_path)
+    assert error.value.ename == "ParameterError"
+    assert repr(parameter_name) in error.value.evalue

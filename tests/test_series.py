@@ -1,0 +1,44 @@
+"""The series runner: executes notebooks in order, collects summaries, survives a failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from aeai_lib.series import format_summary, read_summary, run_series
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    good = _notebook(
+        source / "00_good.ipynb",
+        "from aeai_lib.notebook import report_summary",
+        "report_summary(answer=42, ratio=1 / 3)",
+    )
+    bad = _notebook(source / "01_bad.ipynb", "raise RuntimeError('boom')")
+    after = _notebook(source / "02_after.ipynb", "print('SUMMARY {\"ran\": true}')")
+
+    runs = run_series(tmp_path / "out", [good, bad, after])
+
+    assert [run.ok for run in runs] == [True, False, True]
+    assert runs[0].summary == {"answer": 42, "ratio": 0.333333}
+    assert "boom" in runs[1].error
+    assert runs[2].summary == {"ran": True}
+    assert (tmp_path / "out" / "summary.json").exists()
+    assert read_summary(tmp_path / "out" / "02_after.ipynb") == {"ran": True}
+    table = format_summary(runs)
+    assert "FAILED" in table and "answer=42" in table
