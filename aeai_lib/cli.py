@@ -15,11 +15,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from aeai_lib.checkpoint import CheckpointError
 from aeai_lib.data import load_dataset
 from aeai_lib.methods import METHODS, make_method
 from aeai_lib.methods.aeai import SMOOTHNESS_ESTIMATORS
 from aeai_lib.training import NonFiniteLossError, TrainConfig, default_model_config, train
+from aeai_lib.validation import check_positive_int
 
 # CLI flag -> AEAI option; a flag left at None keeps the method's preset.
 METHOD_FLAGS = {
@@ -50,6 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--lr", type=float, default=TrainConfig.lr)
     trainer.add_argument("--seed", type=int, default=TrainConfig.seed)
     trainer.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
+    trainer.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     trainer.add_argument("--bf16", action="store_true", help="bf16 autocast on CUDA")
     trainer.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every)
     trainer.add_argument("--resume", action="store_true", help="continue from --out if it exists")
@@ -74,6 +78,8 @@ def _train(args: argparse.Namespace) -> None:
     if args.smoothness is not None:
         options["smoothness"] = args.smoothness
     method = make_method(args.method, **options)
+    if args.threads is not None:
+        torch.set_num_threads(check_positive_int("--threads", args.threads))
     dataset = load_dataset(args.dataset, size=args.image_size)
     config = TrainConfig(
         steps=args.steps,

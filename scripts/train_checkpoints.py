@@ -7,6 +7,7 @@ checkpoints go to ``runs/<name>_seed<k>.pt`` (git-ignored, resumable: re-running
 continues unfinished runs); seed 0 of each run is exported to ``data/checkpoints/<name>.pt``
 with float16 weights and its freshly evaluated measures, and
 ``data/checkpoints/MANIFEST.json`` records the command, seed, training time and measures.
+Each run uses one thread, so that several can run side by side (``--only`` splits the list).
 A failing run is reported and the others go on; the exit code is 1 if any failed.
 ``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against them.
 """
@@ -35,6 +36,7 @@ def train_command(name: str, seed: int) -> list[str]:
     return [
         sys.executable, "-m", "aeai_lib", "train", *RUNS[name].cli_args(), "--seed", str(seed),
         "--out", str(run_path(name, seed).relative_to(ROOT)), "--resume", "--no-progress",
+        "--threads", "1",
     ]  # fmt: skip
 
 
@@ -43,7 +45,7 @@ def train_run(name: str, seed: int) -> None:
     subprocess.run(train_command(name, seed), cwd=ROOT, check=True)
 
 
-def ship(name: str, manifest: dict) -> None:
+def ship(name: str) -> None:
     """Export seed 0 of ``name`` to data/checkpoints/ with fresh measures; update the manifest."""
     from aeai_lib.evaluation.report import evaluate_checkpoint
 
@@ -52,6 +54,8 @@ def ship(name: str, manifest: dict) -> None:
     metrics = evaluate_checkpoint(str(target))
     export_checkpoint(run_path(name, 0), target, metrics=metrics)
     command = train_command(name, 0)
+    manifest_path = CHECKPOINT_DIR / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     manifest[name] = {
         "command": " ".join(["python", *command[1:]]),
         "seed": 0,
@@ -59,6 +63,7 @@ def ship(name: str, manifest: dict) -> None:
         "size_bytes": target.stat().st_size,
         "metrics": metrics,
     }
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def main() -> int:
@@ -66,9 +71,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
     args = parser.parse_args()
-    manifest_path = CHECKPOINT_DIR / "MANIFEST.json"
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     failures = []
     for name in args.only:
         for seed in args.seeds:
@@ -79,8 +82,7 @@ def main() -> int:
                 failures.append((name, seed))
                 continue
             if seed == 0:
-                ship(name, manifest)
-                manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+                ship(name)
     return 1 if failures else 0
 
 
