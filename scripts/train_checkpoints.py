@@ -1,6 +1,6 @@
-"""Train the models the notebooks use (aeai_lib.zoo.RUNS) with the library's command line.
+"""Train the models the notebooks use (aeai_lib.zoo.RUNS); optionally write the results table.
 
-    .venv/bin/python scripts/train_checkpoints.py [--seeds 0 1 2] [--only pole_aeai ...]
+    .venv/bin/python scripts/train_checkpoints.py [--seeds 0 1 2] [--only pole_aeai ...] [--table]
 
 Every run is ``python -m aeai_lib train ...`` (the exact command is recorded). Full
 checkpoints go to ``runs/<name>_seed<k>.pt`` (git-ignored, resumable: re-running the script
@@ -8,6 +8,8 @@ continues unfinished runs); seed 0 of each run is exported to ``data/checkpoints
 with float16 weights and its freshly evaluated measures, and
 ``data/checkpoints/MANIFEST.json`` records the command, seed, training time and measures.
 Each run uses one thread, so that several can run side by side (``--only`` splits the list).
+``--table`` then evaluates every run of AE, AE+A, AE+A+C and AEAI for every seed and writes
+the mean ± std of the key measures into README.md (between the results-table markers).
 A failing run is reported and the others go on; the exit code is 1 if any failed.
 ``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against them.
 """
@@ -19,6 +21,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import torch
 
 from aeai_lib.checkpoint import export_checkpoint, load_checkpoint
 from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, RUNS_DIR, checkpoint_path
@@ -51,7 +55,7 @@ def ship(name: str) -> None:
 
     target = checkpoint_path(name)
     export_checkpoint(run_path(name, 0), target)
-    metrics = evaluate_checkpoint(str(target))
+    metrics = evaluate_checkpoint(str(target)) | {"checkpoint": str(target.relative_to(ROOT))}
     export_checkpoint(run_path(name, 0), target, metrics=metrics)
     command = train_command(name, 0)
     manifest_path = CHECKPOINT_DIR / "MANIFEST.json"
@@ -66,10 +70,62 @@ def ship(name: str) -> None:
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
+# (column header, result key, format) of the results table, per benchmark
+TABLE_COLUMNS = {
+    "pole": [
+        ("recon MSE", "reconstruction_mse", "{:.2e}"),
+        ("MSE at α=0.5", "mse_mid", "{:.2e}"),
+        ("mean MSE", "mse_mean", "{:.2e}"),
+        ("α-prediction error", "alpha_error", "{:.3f}"),
+        ("speed max/min", "speed_ratio", "{:.2f}"),
+        ("credibility", "credibility", "{:.2e}"),
+    ],
+    "lines": [
+        ("recon MSE", "reconstruction_mse", "{:.2e}"),
+        ("Mean Distance", "mean_distance", "{:.4f}"),
+        ("Smoothness", "smoothness", "{:.3f}"),
+    ],
+}
+TABLE_RUNS = [f"{d}_{v}" for d in ("pole", "lines") for v in ("ae", "ae_a", "ae_a_c", "aeai")]
+README_START, README_END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+
+
+def results_table(names: list[str], seeds: list[int]) -> str:
+    """Markdown tables of mean ± std over ``seeds`` of the key measures of each run."""
+    from aeai_lib.evaluation.report import evaluate_checkpoint
+
+    sections = []
+    for dataset, columns in TABLE_COLUMNS.items():
+        rows = [f"| {dataset} | " + " | ".join(header for header, _, _ in columns) + " |"]
+        rows.append("|---" * (len(columns) + 1) + "|")
+        for name in (n for n in names if RUNS[n].dataset == dataset):
+            results = [evaluate_checkpoint(str(run_path(name, seed))) for seed in seeds]
+            cells = []
+            for _, key, fmt in columns:
+                values = torch.tensor([float(r[key]) for r in results], dtype=torch.float64)
+                spread = values.std().item() if len(values) > 1 else 0.0
+                cells.append(f"{fmt.format(values.mean().item())} ± {fmt.format(spread)}")
+            rows.append(f"| {results[0]['method']} | " + " | ".join(cells) + " |")
+        sections.append("\n".join(rows))
+    return "\n\n".join(sections)
+
+
+def write_into_readme(table: str, command: str) -> None:
+    """Replace the text between the results-table markers in README.md."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    block = f"\n\nProduced by `{command}`.\n\n{table}\n\n"
+    readme.write_text(text[:start] + block + text[end:])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
+    parser.add_argument(
+        "--table", action="store_true", help="then write mean ± std over --seeds into README.md"
+    )
     args = parser.parse_args()
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -83,7 +139,13 @@ def main() -> int:
                 continue
             if seed == 0:
                 ship(name)
-    return 1 if failures else 0
+    if failures:
+        return 1
+    if args.table:
+        table = results_table([n for n in args.only if n in TABLE_RUNS], args.seeds)
+        print(table)
+        write_into_readme(table, "python scripts/train_checkpoints.py " + " ".join(sys.argv[1:]))
+    return 0
 
 
 if __name__ == "__main__":
