@@ -42,11 +42,16 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
 
 
 def cycle_consistency_loss(codes: torch.Tensor, recycled_codes: torch.Tensor) -> torch.Tensor:
-    """L_C: mean over codes and coordinates of (z - f(g(z)))^2, both (K, D).
+    """L_C: mean of (z - f(g(z)))^2 relative to the spread of the codes, both (K, D), K >= 2.
 
-    Zero when the encoder inverts the decoder on the interpolated codes (bijectivity).
+    mean over codes and coordinates of (z - f(g(z)))^2, divided by the mean over coordinates
+    of the codes' variance across the K codes. Zero when the encoder inverts the decoder on
+    the interpolated codes (bijectivity). The paper's plain ||z - f(g(z))||^2 can be driven to
+    0 by shrinking every code (a normalised decoder barely notices the scale); this ratio is
+    unchanged by rescaling the codes, so the only way to lower it is to invert the decoder.
     """
-    return F.mse_loss(recycled_codes, codes)
+    spread = codes.var(dim=0).mean()
+    return F.mse_loss(recycled_codes, codes) / spread
 
 
 def decode_with_velocity(

@@ -1,10 +1,18 @@
 """Convolutional encoder, decoder and image discriminator (VGG-like, as in the AEAI paper).
 
 The encoder has one block per halving of the image, from 16 feature maps up to 128:
-``Conv3x3 -> BatchNorm -> ReLU -> MaxPool2``, until the feature map is 4x4, then a fully
+``Conv3x3 -> GroupNorm -> ReLU -> MaxPool2``, until the feature map is 4x4, then a fully
 connected layer to the latent code. The decoder mirrors it with stride-2 transposed
 convolutions and ends in a sigmoid, so decoded images lie in [0, 1]. 32x32 images get 3 blocks
 (16, 32, 64), 64x64 get 4 (16..128) and 128x128 get 5 (16..128, 128).
+
+Normalisation is per image (GroupNorm), not BatchNorm as in the paper. AEAI sends real images
+and decoded interpolants through the same networks; with BatchNorm, each output depends on
+the rest of its batch, and under the adversarial term the decoder learned to rely on that: an
+AE+A trained here reconstructed test images 15x worse (MSE 0.0045 vs 0.0003) outside the mixed
+batches it was trained on. Per-image normalisation makes each decoded image a function of its
+own code alone, which is also what the Jacobian-vector product of the smoothness term and the
+evaluation assume.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from aeai_lib.interpolation import INTERPOLATIONS, Interpolation, get_interpolat
 from aeai_lib.validation import check_images, check_positive_int
 
 SUPPORTED_SIZES = (32, 64, 128)
+NORM_GROUPS = 8
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,13 @@ class ModelConfig:
         return asdict(self)
 
 
+def _norm(channels: int) -> nn.Module:
+    """Per-image normalisation (GroupNorm, 8 groups): no statistics shared across a batch."""
+    return nn.GroupNorm(NORM_GROUPS, channels)
+
+
 def _conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
-    return [
-        nn.Conv2d(in_channels, out_channels, 3, padding=1),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(),
-    ]
+    return [nn.Conv2d(in_channels, out_channels, 3, padding=1), _norm(out_channels), nn.ReLU()]
 
 
 class Encoder(nn.Module):
@@ -78,7 +88,7 @@ class Decoder(nn.Module):
     """Codes (N, latent_dim) -> images (N, C, H, W) in [0, 1].
 
     The mirror of the encoder: a fully connected layer to a 4x4 feature map, then one
-    ``ConvTranspose4x4(stride 2) -> BatchNorm -> ReLU`` block per halving of the encoder, the
+    ``ConvTranspose4x4(stride 2) -> GroupNorm -> ReLU`` block per halving of the encoder, the
     last one to C channels with a sigmoid. Transposed convolutions upsample and convolve in
     one layer, 2.5x faster than upsampling followed by a 3x3 convolution (measured on 2 CPU
     cores), which keeps AEAI trainable on a laptop.
@@ -93,7 +103,7 @@ class Decoder(nn.Module):
         for in_channels, out_channels in zip(widths[:-1], widths[1:], strict=True):
             layers += [
                 nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1),
-                nn.BatchNorm2d(out_channels),
+                _norm(out_channels),
                 nn.ReLU(),
             ]
         layers += [

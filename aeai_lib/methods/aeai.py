@@ -13,7 +13,7 @@ Choices where the paper is silent (see the ``AEAIOptions`` docstring for each de
   draws K distinct interior grid points per pair. The endpoints a = 0 and 1 are the
   reconstructions, decoded anyway, so they enter the cycle and smoothness terms for free.
 * Vectorised: reconstructions and all interpolants go through the decoder in one call and
-  are re-encoded in one call (BatchNorm sees one batch); real images and interpolants go
+  are re-encoded in one call; real images and interpolants go
   through the discriminator in one call.
 * Smoothness: forward-mode JVP (exact derivative, any alphas) or finite differences (needs
   the whole grid).
