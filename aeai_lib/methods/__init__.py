@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aeai_lib.methods.advai import AdvAI, AdvAIOptions
 from aeai_lib.methods.aeai import AEAI, AEAIOptions
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
 from aeai_lib.validation import check_choice
@@ -17,6 +18,7 @@ from aeai_lib.validation import check_choice
 METHODS: dict[str, tuple[type[Method], dict[str, Any]]] = {
     "ae": (AEAI, {"lambda_adv": 0.0, "lambda_cycle": 0.0, "lambda_smooth": 0.0}),
     "aeai": (AEAI, {}),
+    "advai": (AdvAI, {}),
 }
 
 
@@ -42,6 +44,8 @@ __all__ = [
     "ADVERSARY",
     "AEAI",
     "AUTOENCODER",
+    "AdvAI",
+    "AdvAIOptions",
     "METHODS",
     "AEAIOptions",
     "Method",
