@@ -51,13 +51,13 @@ average of R's weights (its autoencoder code switches that off too).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from aeai_lib.device import single_thread
 from aeai_lib.evaluation.mismatch import histogram_distance_2d, interpolant_codes, mmd
 from aeai_lib.interpolation import Interpolation
 from aeai_lib.priors import PRIORS, sample_prior
@@ -319,18 +319,6 @@ def _check_prior(prior: str, dim: int) -> None:
     check_positive_int("dim", dim)
 
 
-@contextlib.contextmanager
-def _single_thread() -> Iterator[None]:
-    """Run PyTorch on one thread inside the block: tiny networks gain nothing from more, and
-    on a busy machine intra-op threads that wait for each other can cost 20x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def train_correction(
     prior: str,
     dim: int,
@@ -375,7 +363,7 @@ def train_correction(
         for net in (correction, regressor)
     ]
     history: dict[str, list[float]] = {"correction": [], "alpha_regressor": []}
-    with _single_thread():
+    with single_thread():
         for _ in range(steps):
             z1, z2, real = sample_prior(prior, 3 * batch_size, dim, generator).split(batch_size)
             alphas = torch.rand(batch_size, generator=generator)

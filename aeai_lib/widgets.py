@@ -39,6 +39,7 @@ from PIL import Image, ImageDraw
 
 from aeai_lib.data import pole
 from aeai_lib.data.base import ImageDataset
+from aeai_lib.device import single_thread
 from aeai_lib.evaluation.admissibility import nearest_images
 from aeai_lib.evaluation.animation import save_gif
 from aeai_lib.evaluation.protocol import (
@@ -104,22 +105,6 @@ def _evaluating(model: torch.nn.Module) -> Iterator[None]:
             yield
     finally:
         model.train(was_training)
-
-
-@contextlib.contextmanager
-def _single_threaded() -> Iterator[None]:
-    """Run the block (or decorated function) on one intra-op CPU thread, then restore the count.
-
-    An interactive update decodes one image (a path: 17), too little work to share between
-    threads: on a busy machine OpenMP threads waiting for each other cost more than the work
-    (one 64x64 decode measured 500 ms on 2 threads vs 1 ms on 1, two loaded cores).
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _to_png(image: torch.Tensor, size: int) -> bytes:
@@ -380,7 +365,7 @@ class _ModelPanel:
         with _evaluating(self.model):
             return self.interpolate(*self.endpoints, torch.tensor([alpha]))[0, 0]
 
-    @_single_threaded()
+    @single_thread()
     def set_path(self, index_a: int, index_b: int, method: str) -> None:
         """Decode the path between images a and b on the grid and redraw the plot background."""
         self.interpolate = self.model.interpolation(method)
@@ -409,7 +394,7 @@ class _ModelPanel:
         """The projected point (2,) of the interpolated code at ``alpha``."""
         return self.project(self.frame_at(alpha).code.unsqueeze(0))[0]
 
-    @_single_threaded()
+    @single_thread()
     def show(self, alpha: float) -> None:
         """Show the frame at ``alpha``, its nearest-image distance and the plot's current point."""
         frame = self.frame_at(alpha)
@@ -613,7 +598,7 @@ class LatentExplorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
     # ----- updates ----------------------------------------------------------------------
-    @_single_threaded()
+    @single_thread()
     def _make_thumbnails(self) -> list[Thumbnail]:
         n_images = len(self.dataset)
         count = min(THUMBNAILS, n_images)
@@ -664,7 +649,7 @@ class LatentExplorer:
         self._show_alpha()
         self.message.value = ""
 
-    @_single_threaded()
+    @single_thread()
     def _show_alpha(self) -> None:
         alpha = self.alpha.value
         for panel in self._panels:
