@@ -10,15 +10,13 @@ the mismatch grows linearly with the dimension.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
+from aeai_lib.interpolation import Interpolation
 from aeai_lib.priors import sample_prior
 from aeai_lib.validation import check_alphas, check_positive_int
-
-Interpolation = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-"""``f(z1 (N, D), z2 (N, D), alphas (A,)) -> (N, A, D)``, alpha 0 giving z1 and 1 giving z2."""
 
 NORM_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The quantiles of ||z||_2 that :func:`norm_stats` reports."""
