@@ -27,24 +27,21 @@ RUNS_DIR = ROOT / "runs"
 
 @dataclass(frozen=True)
 class RunSpec:
-    """How one model of the series is trained: dataset, method, method options, steps."""
+    """How one model of the series is trained: dataset, method, method options, steps and the
+    autoencoder's learning rate."""
 
     dataset: str
     method: str
     options: dict[str, Any] = field(default_factory=dict)
     steps: int = 2000
+    lr: float = TrainConfig.lr
 
     def cli_args(self) -> list[str]:
         """The ``python -m aeai_lib train`` arguments (without --seed and --out)."""
         flags = [f"--{name.replace('_', '-')}={value}" for name, value in self.options.items()]
         return [
-            "--dataset",
-            self.dataset,
-            "--method",
-            self.method,
-            *flags,
-            "--steps",
-            str(self.steps),
+            *("--dataset", self.dataset, "--method", self.method, *flags),
+            *("--steps", str(self.steps), "--lr", str(self.lr)),
         ]
 
 
@@ -100,7 +97,7 @@ def load_or_train(
         path = RUNS_DIR / f"{name}_seed{seed}.pt"
         method = make_method(spec.method, **spec.options)
         dataset = load_dataset(spec.dataset)
-        config = TrainConfig(steps=steps or spec.steps, seed=seed, device=device)
+        config = TrainConfig(steps=steps or spec.steps, lr=spec.lr, seed=seed, device=device)
         train(
             dataset,
             method,

@@ -57,11 +57,11 @@ def test_plain_autoencoder() -> None:
     assert set(method.parameter_groups(model)) == {AUTOENCODER}
 
 
-def test_aeai_uses_the_papers_lambdas() -> None:
+def test_aeai_defaults_are_the_papers_lambdas_but_a_smaller_smoothness_weight() -> None:
     method = make_method("aeai")
     assert method.label == "AE+A+C+S"
     o = method.options
-    assert (o.lambda_adv, o.lambda_cycle, o.lambda_smooth) == (0.01, 0.01, 0.1)
+    assert (o.lambda_adv, o.lambda_cycle, o.lambda_smooth) == (0.01, 0.01, 0.01)
     model = _model(method)
     assert "discriminator" in model.auxiliary
     groups = method.parameter_groups(model)
