@@ -33,12 +33,63 @@ CASES = {
             and s["uniform_tv_lerp"] > 0.1
         ),
     ),
+    "02_plain_autoencoder": (
+        {"n_pairs": 6, "alpha_intervals": 8, "lines_pairs": 4},
+        lambda s: (
+            s["ae_mse_mid"] > 5 * s["ae_boundary_error"]
+            and s["ae_mse_mid"] < s["crossfade_mse_mid"]
+            and s["ae_alpha_error"] > 0.05
+            and s["ae_speed_ratio"] > 1.5
+            and s["ae_shadow_share_true"] < 0.6
+            and min(s["slerp_mse_mid"], s["normalized_mse_mid"]) > 0.9 * s["ae_mse_mid"]
+            and s["lines_smoothness"] > 0.5
+        ),
+    ),
+    "03_reconstruction_loss": (
+        {"tiny_steps": 150, "n_pairs": 6},
+        lambda s: (
+            s["ae_mse_mid"] > 5 * s["ae_boundary_error"]
+            and s["untrained_boundary_error"] > 10 * s["ae_boundary_error"]
+            and abs(s["warped_boundary_error"] / s["ae_boundary_error"] - 1) < 1e-3
+            and s["warped_path_change"] > s["ae_boundary_error"]
+            and all(
+                last > first
+                for first, last in zip(s["tiny_ratio_first"], s["tiny_ratio_last"], strict=True)
+            )
+        ),
+    ),
+    "04_adversarial_loss": (
+        {"n_pairs": 6, "alpha_intervals": 8},
+        lambda s: (
+            s["ae_a_credibility"] > s["ae_credibility"]
+            and s["ae_a_mse_mid"] > 0.8 * s["ae_mse_mid"]
+            and abs(s["ae_a_d_mid"] - s["real_test_d"]) < 0.05
+            and abs(s["ae_d_mid"] - s["real_test_d"]) < 0.05
+        ),
+    ),
+    "08_advai": (
+        {"toy_priors": ["gaussian", "annulus"], "n_paths": 2, "n_pairs": 8},
+        lambda s: (
+            s["gaussian_mmd_factor"] > 2
+            and s["annulus_mmd_factor"] > 2
+            and s["annulus_tv_factor"] > 1.5
+            and s["ae_mse_mid"] < s["advai_lerp_mse_mid"]
+            and s["ae_alpha_error"] < s["advai_lerp_alpha_error"]
+            and s["advai_advai_latent_mmd"] < s["advai_lerp_latent_mmd"]
+            and s["codes_lerp_mid_norm"] < s["codes_advai_mid_norm"] < s["codes_norm"]
+            and s["prior_advai_mid_mmd"] < 0.7 * s["prior_lerp_mid_mmd"]
+        ),
+    ),
 }
 
 # notebook -> (a parameter of the wrong type or out of range, the name the error must give)
 BAD_PARAMETERS = {
     "00_overview": ({"size": "large"}, "size"),
     "01_distribution_mismatch": ({"n_samples": -5}, "n_samples"),
+    "02_plain_autoencoder": ({"interval": 7}, "interval"),
+    "03_reconstruction_loss": ({"tiny_steps": 5}, "tiny_steps"),
+    "04_adversarial_loss": ({"alpha_intervals": 1}, "alpha_intervals"),
+    "08_advai": ({"toy_steps": "many"}, "toy_steps"),
 }
 
 
