@@ -1,6 +1,6 @@
 """Training-step benchmark: prints the ratios that issue #3 sets targets for, side by side.
 
-    python benchmarks/train_step.py [--device cpu|cuda] [--repeats 5]
+    python benchmarks/train_step.py [--device cpu|cuda] [--repeats 5] [--threads N]
 
 1. the step time of the plain AE vs the default AEAI step (target: AEAI <= 4x AE);
 2. the vectorised whole-grid AEAI step (all M + 1 interpolants through the decoder and the
@@ -104,7 +104,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default=None)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
 
     def library_losses(method, model, images, step, generator):
