@@ -91,7 +91,8 @@ README_START, README_END = "<!-- results-table:start -->", "<!-- results-table:e
 
 
 def results_table(names: list[str], seeds: list[int]) -> str:
-    """Markdown tables of mean ± std over ``seeds`` of the key measures of each run."""
+    """Markdown tables of the key measures of each run: mean ± std over ``seeds`` (the value
+    alone for one seed)."""
     from aeai_lib.evaluation.report import evaluate_checkpoint
 
     sections = []
@@ -103,19 +104,21 @@ def results_table(names: list[str], seeds: list[int]) -> str:
             cells = []
             for _, key, fmt in columns:
                 values = torch.tensor([float(r[key]) for r in results], dtype=torch.float64)
-                spread = values.std().item() if len(values) > 1 else 0.0
-                cells.append(f"{fmt.format(values.mean().item())} ± {fmt.format(spread)}")
+                cell = fmt.format(values.mean().item())
+                if len(values) > 1:
+                    cell += f" ± {fmt.format(values.std().item())}"
+                cells.append(cell)
             rows.append(f"| {results[0]['method']} | " + " | ".join(cells) + " |")
         sections.append("\n".join(rows))
     return "\n\n".join(sections)
 
 
-def write_into_readme(table: str, command: str) -> None:
+def write_into_readme(table: str, command: str, seeds: list[int]) -> None:
     """Replace the text between the results-table markers in README.md."""
     readme = ROOT / "README.md"
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    block = f"\n\nProduced by `{command}`.\n\n{table}\n\n"
+    block = f"\n\nProduced by `{command}` (seeds: {seeds}).\n\n{table}\n\n"
     readme.write_text(text[:start] + block + text[end:])
 
 
@@ -144,7 +147,8 @@ def main() -> int:
     if args.table:
         table = results_table([n for n in args.only if n in TABLE_RUNS], args.seeds)
         print(table)
-        write_into_readme(table, "python scripts/train_checkpoints.py " + " ".join(sys.argv[1:]))
+        command = "python scripts/train_checkpoints.py " + " ".join(sys.argv[1:])
+        write_into_readme(table, command, args.seeds)
     return 0
 
 

@@ -80,6 +80,14 @@ CASES = {
             and s["prior_advai_mid_mmd"] < 0.7 * s["prior_lerp_mid_mmd"]
         ),
     ),
+    "09_latent_explorer": (
+        {"index_b": 236, "alpha": 0.25},
+        lambda s: (
+            s["pair"] == [74, 236]
+            and all(0 < s[f"{name}_truth_mse_mid"] < 0.05 for name in ("pole_ae", "pole_aeai"))
+            and all(s[f"{name}_nearest_mse_mid"] > 0 for name in ("pole_ae", "pole_aeai"))
+        ),
+    ),
 }
 
 # notebook -> (a parameter of the wrong type or out of range, the name the error must give)
@@ -90,6 +98,7 @@ BAD_PARAMETERS = {
     "03_reconstruction_loss": ({"tiny_steps": 5}, "tiny_steps"),
     "04_adversarial_loss": ({"alpha_intervals": 1}, "alpha_intervals"),
     "08_advai": ({"toy_steps": "many"}, "toy_steps"),
+    "09_latent_explorer": ({"alpha": 1.5}, "alpha"),
 }
 
 
