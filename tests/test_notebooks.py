@@ -67,6 +67,37 @@ CASES = {
             and abs(s["ae_d_mid"] - s["real_test_d"]) < 0.05
         ),
     ),
+    "05_cycle_consistency": (
+        {"grid_intervals": 8, "pair_index": 3},
+        lambda s: (
+            s["drift_mid_with"] < 0.6 * s["drift_mid_without"]
+            and s["alpha_back_error_with"] < s["alpha_back_error_without"]
+            and s["mse_mid_with"] > s["mse_mid_without"]
+            and s["boundary_with"] > 2 * s["boundary_without"]
+        ),
+    ),
+    "06_smoothness": (
+        {"grid_sizes": [2, 8, 32], "speed_intervals": 8, "timing_repeats": 1},
+        lambda s: (
+            s["jvp_fd_gap_largest_m"] < 0.02 < s["jvp_fd_gap_smallest_m"]
+            and s["speed_ratio_with"] < s["speed_ratio_without"]
+            and s["timing_with"] < s["timing_without"]
+            and s["chord_ratio_with"] < 0.5 * s["chord_ratio_without"]
+            and s["mse_mid_with"] > s["mse_mid_without"]
+            and s["shape_truth"] > 5 * s["shape_without"]
+        ),
+    ),
+    "07_full_aeai": (
+        {"max_pairs": 6, "curve_max_pairs": 2, "lines_pairs": 4, "lines_steps": 8},
+        lambda s: (
+            s["mse_mid_pole_aeai"] > 2 * s["mse_mid_pole_ae"]
+            and s["boundary_pole_aeai"] > 10 * s["boundary_pole_ae"]
+            and s["alpha_error_pole_aeai"] > s["alpha_error_pole_ae"]
+            and s["speed_ratio_pole_aeai"] < s["speed_ratio_pole_ae"]
+            and s["alpha_error_pole_ae_a_c"] < s["alpha_error_pole_ae"]
+            and s["mean_distance_lines_aeai"] > 3 * s["mean_distance_lines_ae"]
+        ),
+    ),
     "08_advai": (
         {"toy_priors": ["gaussian", "annulus"], "n_paths": 2, "n_pairs": 8},
         lambda s: (
@@ -96,6 +127,9 @@ BAD_PARAMETERS = {
     "02_plain_autoencoder": ({"interval": 7}, "interval"),
     "03_reconstruction_loss": ({"tiny_steps": 5}, "tiny_steps"),
     "04_adversarial_loss": ({"alpha_intervals": 1}, "alpha_intervals"),
+    "05_cycle_consistency": ({"grid_intervals": 1}, "grid_intervals"),
+    "06_smoothness": ({"derivative_model": "pole_vae"}, "derivative_model"),
+    "07_full_aeai": ({"curve_max_pairs": 0}, "curve_max_pairs"),
     "08_advai": ({"toy_steps": "many"}, "toy_steps"),
     "09_latent_explorer": ({"alpha": 1.5}, "alpha"),
 }

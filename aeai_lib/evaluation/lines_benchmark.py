@@ -183,7 +183,8 @@ def smoothness(interpolations: torch.Tensor, n_reference: int = N_REFERENCE) -> 
         n_reference: number of reference lines.
 
     Returns:
-        the mean score in [0, 1 - 1/(S - 1)]; lower is better.
+        the mean score, >= 0 (lower is better); it exceeds 1 - 1/(S - 1) when the angle goes
+        back and forth, so that one step is larger than the net change.
 
     Raises:
         ValueError: when every interpolation starts and ends on the same nearest line.

@@ -52,7 +52,9 @@ class AEAIOptions:
             terms here are per-pixel means, not the paper's sums, so the paper's numbers are
             not the same weights. At 0.1 the pole model collapsed twice (measured: after ~800
             steps the decoder's paths flattened, reconstruction MSE rose from 0.0016 to 0.015
-            and the discriminator won); 0.01 trains stably. Pass 0.1 for the paper's value.
+            and the discriminator won). At 0.01 it trained well for ~1200 steps, then the
+            discriminator won too (reconstruction 0.0010 -> 0.0074 by step 2000): adversarial
+            training is the open stability problem. Pass 0.1 for the paper's value.
         grid_intervals: M, the alpha grid is n / M, n = 0..M (default 16: the paper's
             evaluation uses 17 points, a = n / 16).
         alphas_per_pair: K interior grid points drawn per pair each step, or None for all
