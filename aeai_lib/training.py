@@ -11,6 +11,7 @@ resumed CPU run continues exactly as an uninterrupted one would.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 import warnings
@@ -244,7 +245,7 @@ def train(
         names = list(losses.terms)
         values = torch.stack([losses.terms[name].detach().float() for name in names]).tolist()
         for name, value in zip(names, values, strict=True):
-            if not torch.isfinite(torch.tensor(value)):
+            if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"loss term '{name}' became {value} at step {step}; lower the learning rate "
                     "or the lambdas, or check the data for NaN"

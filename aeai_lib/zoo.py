@@ -15,7 +15,7 @@ from typing import Any
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data import load_dataset
 from aeai_lib.device import pick_device
-from aeai_lib.methods import make_method
+from aeai_lib.methods import make_method, method_from_record
 from aeai_lib.models import AutoencoderModel
 from aeai_lib.training import TrainConfig, default_model_config, train
 from aeai_lib.validation import check_choice
@@ -77,6 +77,12 @@ def checkpoint_path(name: str) -> Path:
     return CHECKPOINT_DIR / f"{name}.pt"
 
 
+def run_path(name: str, seed: int) -> Path:
+    """Where the full (resumable) checkpoint of run ``name`` trained with ``seed`` lives."""
+    check_choice("model", name, RUNS)
+    return RUNS_DIR / f"{name}_seed{seed}.pt"
+
+
 def load_or_train(
     name: str,
     *,
@@ -94,7 +100,7 @@ def load_or_train(
     spec = RUNS[check_choice("model", name, RUNS)]
     path = checkpoint_path(name)
     if retrain or not path.exists():
-        path = RUNS_DIR / f"{name}_seed{seed}.pt"
+        path = run_path(name, seed)
         method = make_method(spec.method, **spec.options)
         dataset = load_dataset(spec.dataset)
         config = TrainConfig(steps=steps or spec.steps, lr=spec.lr, seed=seed, device=device)
@@ -109,5 +115,5 @@ def load_or_train(
         )
     record = load_checkpoint(path)
     model = model_from_record(record, pick_device(device))
-    label = make_method(record["method"]["name"], **record["method"]["options"]).label
+    label = method_from_record(record["method"]).label
     return ZooModel(name, label, model, record["history"], record.get("metrics", {}), path)

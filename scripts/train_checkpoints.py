@@ -25,14 +25,9 @@ from pathlib import Path
 import torch
 
 from aeai_lib.checkpoint import export_checkpoint, load_checkpoint
-from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, RUNS_DIR, checkpoint_path
+from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, checkpoint_path, run_path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_path(name: str, seed: int) -> Path:
-    """Where the full (resumable) checkpoint of a run lives."""
-    return RUNS_DIR / f"{name}_seed{seed}.pt"
 
 
 def train_command(name: str, seed: int) -> list[str]:
