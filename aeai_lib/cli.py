@@ -1,10 +1,16 @@
-"""Command line: ``python -m aeai_lib train ...`` and ``python -m aeai_lib evaluate ...``.
+"""Command line: ``python -m aeai_lib train ...``, ``evaluate ...`` and ``series ...``.
 
 Examples::
 
     python -m aeai_lib train --method aeai --dataset pole --steps 3000 --out data/aeai.pt
-    python -m aeai_lib train --method ae --lambda-adv 0.01 --dataset lines --out ae_a.pt
+    python -m aeai_lib train --method ae --set lambda_adv=0.01 --dataset lines --out ae_a.pt
+    python -m aeai_lib train --method advai --config advai.json --adversary-lr 1e-4 --out a.pt
     python -m aeai_lib evaluate data/aeai.pt data/ae.pt --json
+
+The training flags come from the options dataclasses (:mod:`aeai_lib.cli_options`): a new
+option of a method, or a new field of ``TrainConfig``, is a flag without a change here. Each
+subcommand is an ``_add_<name>`` function that builds its parser and names the function that
+runs it; adding one is a function and a line in :func:`build_parser`.
 """
 
 from __future__ import annotations
@@ -18,78 +24,41 @@ from pathlib import Path
 import torch
 
 from aeai_lib.checkpoint import CheckpointError
+from aeai_lib.cli_options import (
+    add_method_arguments,
+    add_train_config_arguments,
+    method_from_args,
+    train_config_from_args,
+)
 from aeai_lib.data import load_dataset
-from aeai_lib.methods import METHODS, make_method
-from aeai_lib.methods.aeai import SMOOTHNESS_ESTIMATORS
-from aeai_lib.training import NonFiniteLossError, TrainConfig, default_model_config, train
+from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS
+from aeai_lib.training import NonFiniteLossError, default_model_config, train
 from aeai_lib.validation import check_positive_int
 
-# CLI flag -> AEAI option; a flag left at None keeps the method's preset.
-METHOD_FLAGS = {
-    "lambda_adv": float,
-    "lambda_cycle": float,
-    "lambda_smooth": float,
-    "grid_intervals": int,
-    "alphas_per_pair": int,
-}
+ERRORS = (ValueError, TypeError, FileNotFoundError, CheckpointError, NonFiniteLossError)
+"""Errors that come from bad input: reported in one line, exit code 2."""
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aeai_lib", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _add_train(commands: argparse._SubParsersAction) -> None:
     trainer = commands.add_parser("train", help="train a model and write its checkpoint")
-    trainer.add_argument("--method", required=True, choices=sorted(METHODS))
     trainer.add_argument("--dataset", required=True, help="pole, lines or folder:PATH")
     trainer.add_argument("--out", required=True, help="checkpoint file to write")
-    trainer.add_argument("--steps", type=int, default=TrainConfig.steps)
-    for flag, kind in METHOD_FLAGS.items():
-        trainer.add_argument(f"--{flag.replace('_', '-')}", type=kind, default=None)
-    trainer.add_argument("--all-alphas", action="store_true", help="use the whole alpha grid")
-    trainer.add_argument("--smoothness", choices=SMOOTHNESS_ESTIMATORS, default=None)
     trainer.add_argument("--latent-dim", type=int, default=None)
     trainer.add_argument("--image-size", type=int, default=None)
-    trainer.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    trainer.add_argument("--lr", type=float, default=TrainConfig.lr)
-    trainer.add_argument("--seed", type=int, default=TrainConfig.seed)
-    trainer.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
     trainer.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
-    trainer.add_argument("--bf16", action="store_true", help="bf16 autocast on CUDA")
-    trainer.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every)
     trainer.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     trainer.add_argument("--no-progress", action="store_true")
-
-    evaluator = commands.add_parser("evaluate", help="print measures of trained checkpoints")
-    evaluator.add_argument("checkpoints", nargs="+")
-    evaluator.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-    series = commands.add_parser("series", help="execute the notebook series with papermill")
-    series.add_argument("--out", default="outputs", help="folder for the executed notebooks")
-    series.add_argument("--only", nargs="*", default=None, help="notebook prefixes, e.g. 00 03")
-    return parser
+    add_method_arguments(trainer)
+    add_train_config_arguments(trainer)
+    trainer.set_defaults(run=_train)
 
 
-def _train(args: argparse.Namespace) -> None:
-    options = {
-        flag: getattr(args, flag) for flag in METHOD_FLAGS if getattr(args, flag) is not None
-    }
-    if args.all_alphas:
-        options["alphas_per_pair"] = None
-    if args.smoothness is not None:
-        options["smoothness"] = args.smoothness
-    method = make_method(args.method, **options)
+def _train(args: argparse.Namespace) -> int:
+    method = method_from_args(args)
+    config = train_config_from_args(args)
     if args.threads is not None:
         torch.set_num_threads(check_positive_int("--threads", args.threads))
     dataset = load_dataset(args.dataset, size=args.image_size)
-    config = TrainConfig(
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        device=args.device,
-        bf16=args.bf16,
-        checkpoint_every=args.checkpoint_every,
-    )
     result = train(
         dataset,
         method,
@@ -104,16 +73,49 @@ def _train(args: argparse.Namespace) -> None:
         f"{result.seconds:.0f} s; test reconstruction MSE "
         f"{result.metrics['test_reconstruction_mse']:.5f}; wrote {args.out}"
     )
+    return 0
 
 
-def _evaluate(args: argparse.Namespace) -> None:
+def _add_evaluate(commands: argparse._SubParsersAction) -> None:
+    evaluator = commands.add_parser("evaluate", help="print measures of trained checkpoints")
+    evaluator.add_argument("checkpoints", nargs="+")
+    evaluator.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluator.add_argument(
+        "--interpolation", default="lerp", help="lerp, slerp, normalized or a learned one"
+    )
+    evaluator.add_argument(
+        "--max-pairs", type=int, default=None, help="cap on the protocol's pairs (default: all)"
+    )
+    evaluator.add_argument(
+        "--curve-max-pairs",
+        type=int,
+        default=CURVE_MAX_PAIRS,
+        help=f"cap on pairs per interval length (default: {CURVE_MAX_PAIRS})",
+    )
+    evaluator.set_defaults(run=_evaluate)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     from aeai_lib.evaluation.report import evaluate_checkpoint, format_comparison
 
-    results = [evaluate_checkpoint(path) for path in args.checkpoints]
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print(format_comparison(results))
+    results = [
+        evaluate_checkpoint(
+            path,
+            args.interpolation,
+            max_pairs=args.max_pairs,
+            curve_max_pairs=args.curve_max_pairs,
+        )
+        for path in args.checkpoints
+    ]
+    print(json.dumps(results, indent=2) if args.json else format_comparison(results))
+    return 0
+
+
+def _add_series(commands: argparse._SubParsersAction) -> None:
+    series = commands.add_parser("series", help="execute the notebook series with papermill")
+    series.add_argument("--out", default="outputs", help="folder for the executed notebooks")
+    series.add_argument("--only", nargs="*", default=None, help="notebook prefixes, e.g. 00 03")
+    series.set_defaults(run=_series)
 
 
 def _series(args: argparse.Namespace) -> int:
@@ -132,17 +134,21 @@ def _series(args: argparse.Namespace) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand, built now from the registered methods' options."""
+    parser = argparse.ArgumentParser(prog="python -m aeai_lib", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_train(commands)
+    _add_evaluate(commands)
+    _add_series(commands)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 for bad input, with a one-line message)."""
-    args = _build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        if args.command == "train":
-            _train(args)
-        elif args.command == "evaluate":
-            _evaluate(args)
-        else:
-            return _series(args)
-    except (ValueError, TypeError, FileNotFoundError, CheckpointError, NonFiniteLossError) as error:
+        return args.run(args)
+    except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0

@@ -93,3 +93,99 @@ def finite_difference_smoothness(path: torch.Tensor) -> torch.Tensor:
         )
     m = path.shape[1] - 1
     return m**2 * (path[:, 1:] - path[:, :-1]).pow(2).mean()
+
+
+def alpha_target(alphas: torch.Tensor, fold: bool) -> torch.Tensor:
+    """What a critic regresses for an interpolant at ``alphas``: min(alpha, 1 - alpha) in
+    [0, 0.5] if ``fold`` (ACAI; AdvAI's public code), else alpha in [0, 1] (AdvAI's blog).
+
+    Folding labels both endpoints 0, like the real images they reconstruct.
+    """
+    return torch.minimum(alphas, 1 - alphas) if fold else alphas
+
+
+def critic_losses(
+    critic: nn.Module,
+    images: torch.Tensor,
+    reconstructions: torch.Tensor,
+    path_images: torch.Tensor,
+    alphas: torch.Tensor,
+    gamma: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """ACAI's critic (Berthelot et al. 2018, eq. 1-2), scored in one critic pass.
+
+    The critic c regresses the folded alpha of decoded interpolants and answers 0 on
+    ``gamma x + (1 - gamma) x_hat``, a blend of real images and their reconstructions (ACAI:
+    gamma = 0.2), which keeps its output meaningful when the interpolants become realistic::
+
+        critic:       mean (c(x_hat(alpha)) - min(alpha, 1 - alpha))^2 + mean c(blend)^2
+        autoencoder:  mean c(x_hat(alpha))^2    (weighted by ACAI's lambda, 0.5)
+
+    Args:
+        critic: images -> (N,) scores, e.g. :class:`aeai_lib.models.Critic`.
+        images, reconstructions: (B, C, H, W) real images and their reconstructions.
+        path_images: (M, C, H, W) decoded interpolants at ``alphas`` (M,) in [0, 1].
+        gamma: the blend weight in [0, 1].
+
+    Returns:
+        (the autoencoder's term, the critic's loss), scalars >= 0. Back-propagate each into
+        its own networks only (``backward(inputs=...)``).
+    """
+    blend = gamma * images + (1 - gamma) * reconstructions
+    scores = critic(torch.cat([path_images, blend]))
+    path_scores, blend_scores = scores[: len(alphas)], scores[len(alphas) :]
+    critic_loss = (path_scores - alpha_target(alphas, fold=True)).square().mean()
+    return path_scores.square().mean(), critic_loss + blend_scores.square().mean()
+
+
+MMD_BANDWIDTH_FACTORS: tuple[float, ...] = (0.5, 1.0, 2.0)
+"""MMD's default kernel widths, as multiples of the median pairwise distance."""
+
+
+def mmd_squared(
+    x: torch.Tensor, y: torch.Tensor, bandwidths: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Unbiased squared maximum mean discrepancy between sets of codes x (N, D) and y (M, D).
+
+    With the kernel k(a, b) = sum_h exp(-||a - b||^2 / (2 h^2)) over the bandwidths h::
+
+        MMD^2 = mean_{i != j} k(x_i, x_j) + mean_{i != j} k(y_i, y_j) - 2 mean_{i, j} k(x_i, y_j)
+
+    in the inputs' dtype and differentiable with respect to both sets. By default the
+    bandwidths are the median heuristic: the median Euclidean distance between distinct
+    points of the pooled set, not differentiated, times :data:`MMD_BANDWIDTH_FACTORS`. The
+    same estimate is AdvAI's prior term (a loss) and, in float64 with input checks,
+    :func:`aeai_lib.evaluation.mismatch.mmd` (a measure).
+
+    Args:
+        x, y: N, M >= 2 codes of the same dimension D.
+        bandwidths: positive kernel widths (H,), or None for the median heuristic.
+
+    Returns:
+        a scalar: about 0 (slightly negative at times) when x and y come from one
+        distribution, larger the more they differ (at most 2 H).
+
+    Raises:
+        ValueError: the median heuristic on a set whose points all coincide.
+    """
+    n, m = len(x), len(y)
+    pooled = torch.cat([x, y])
+    norms = pooled.square().sum(1)
+    squared = (norms[:, None] + norms[None, :] - 2 * pooled @ pooled.T).clamp_min(0.0)
+    off_diagonal = ~torch.eye(n + m, dtype=torch.bool, device=pooled.device)
+    if bandwidths is None:
+        median = squared.detach()[off_diagonal].median()
+        if not median > 0:
+            raise ValueError(
+                "the median distance between the codes is 0, so the median heuristic gives no "
+                "bandwidth; pass bandwidths explicitly"
+            )
+        widths_squared = [factor**2 * median for factor in MMD_BANDWIDTH_FACTORS]
+    else:
+        widths_squared = bandwidths.to(squared).square()
+    kernel = sum(torch.exp(-squared / (2 * width_squared)) for width_squared in widths_squared)
+    kernel = kernel * off_diagonal
+    k_xx = kernel[:n, :n].sum() / (n * (n - 1))
+    k_yy = kernel[n:, n:].sum() / (m * (m - 1))
+    k_xy = kernel[:n, n:].mean()
+    return k_xx + k_yy - 2 * k_xy

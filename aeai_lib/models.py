@@ -18,6 +18,7 @@ evaluation assume.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -138,22 +139,56 @@ class Discriminator(nn.Module):
         return self.net(images).squeeze(1)
 
 
+class Critic(Discriminator):
+    """Images (N, C, H, W) in [0, 1] -> unbounded scores (N,) that regress a number.
+
+    The discriminator's architecture, trained to answer a quantity rather than to tell real
+    from fake: ACAI's critic (Berthelot et al. 2018) regresses the (folded) mixing
+    coefficient of a decoded interpolant and answers 0 for real images
+    (:func:`aeai_lib.losses.critic_losses`).
+    """
+
+
+LearnedInterpolations = Callable[["AutoencoderModel"], dict[str, Interpolation]]
+"""A method's hook: the interpolations a trained model offers beyond lerp, slerp, normalized."""
+
+
 class AutoencoderModel(nn.Module):
     """An encoder-decoder pair plus the auxiliary networks its training method needs.
 
-    ``auxiliary`` holds e.g. AEAI's discriminator or AdvAI's correction network; it is
-    empty for a plain autoencoder. ``method_name`` records which method trained the model.
-    A network stored as ``auxiliary["correction"]`` offers ``interpolate(z1, z2, alphas)``
-    with the signature of :mod:`aeai_lib.interpolation`, available as ``"advai"``.
+    Args:
+        config: image size, channels and latent size.
+        encoder: images (N, C, H, W) in [0, 1] -> codes (N, latent_dim); default
+            :class:`Encoder`. A method may supply its own (e.g. one that also offers a
+            log-variance), as long as calling it gives the codes to interpolate.
+        decoder: codes (N, latent_dim) -> images in [0, 1]; default :class:`Decoder`.
+        method_name: the name of the method that trains the model (checkpoints record it).
+        label: the name a person reads in titles and tables, e.g. "AE+A+C+S".
+        learned_interpolations: the training method's hook giving the interpolations that
+            the model's own networks define, e.g. AdvAI's ``{"advai": correction.interpolate}``.
+
+    ``auxiliary`` holds e.g. AEAI's discriminator or AdvAI's correction network; it is empty
+    for a plain autoencoder.
     """
 
-    def __init__(self, config: ModelConfig, method_name: str = "ae") -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        encoder: nn.Module | None = None,
+        decoder: nn.Module | None = None,
+        *,
+        method_name: str = "ae",
+        label: str = "AE",
+        learned_interpolations: LearnedInterpolations | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.method_name = method_name
-        self.encoder = Encoder(config)
-        self.decoder = Decoder(config)
+        self.label = label
+        self.encoder = encoder if encoder is not None else Encoder(config)
+        self.decoder = decoder if decoder is not None else Decoder(config)
         self.auxiliary = nn.ModuleDict()
+        self._learned_interpolations = learned_interpolations
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Images (N, C, H, W) with values in [0, 1] -> codes (N, latent_dim)."""
@@ -172,26 +207,32 @@ class AutoencoderModel(nn.Module):
             )
         return self.decoder(codes)
 
+    def _learned(self) -> dict[str, Interpolation]:
+        hook = self._learned_interpolations
+        return hook(self) if hook is not None else {}
+
     @property
     def interpolation_names(self) -> tuple[str, ...]:
-        """The interpolations this model offers: lerp, slerp, normalized (and advai)."""
-        return (*INTERPOLATIONS, *(("advai",) if "correction" in self.auxiliary else ()))
+        """The interpolations this model offers: lerp, slerp, normalized and the learned ones
+        of its method (e.g. advai)."""
+        return (*INTERPOLATIONS, *self._learned())
 
     def interpolation(self, name: str) -> Interpolation:
-        """The interpolation called ``name``: (N, D), (N, D), (A,) -> (N, A, D)."""
-        if name == "advai":
-            if "correction" not in self.auxiliary:
-                raise ValueError(
-                    "interpolation 'advai' needs a model trained with --method advai (it learns "
-                    f"the correction network); this model offers {list(self.interpolation_names)}"
-                )
-            return self.auxiliary["correction"].interpolate
-        if name not in INTERPOLATIONS:
+        """The interpolation called ``name``: (N, D), (N, D), (A,) -> (N, A, D).
+
+        Raises:
+            ValueError: a name the model does not offer; the message lists those it does.
+        """
+        if name in INTERPOLATIONS:
+            return get_interpolation(name)
+        learned = self._learned()
+        if name not in learned:
             raise ValueError(
-                f"unknown interpolation {name!r}; "
-                f"choose one of: {', '.join(self.interpolation_names)}"
+                f"unknown interpolation {name!r} for this {self.label} model; choose one of: "
+                f"{', '.join(self.interpolation_names)} (a learned interpolation such as "
+                "'advai' comes with the method that learns it, e.g. --method advai)"
             )
-        return get_interpolation(name)
+        return learned[name]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Reconstruct images: decode(encode(images))."""

@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 from aeai_lib.checkpoint import load_checkpoint, save_checkpoint
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.device import pick_device, seed_everything
-from aeai_lib.losses import reconstruction_loss
-from aeai_lib.methods.base import AUTOENCODER, Method
+from aeai_lib.inference import reconstruction_error
+from aeai_lib.methods.base import Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
 from aeai_lib.validation import check_images, check_nonnegative, check_positive_int
 
@@ -88,18 +88,6 @@ def default_model_config(dataset: ImageDataset, latent_dim: int | None = None) -
     return ModelConfig(image_size=dataset.size, channels=dataset.channels, latent_dim=dim)
 
 
-def _make_optimizers(
-    method: Method, model: AutoencoderModel, config: TrainConfig
-) -> dict[str, torch.optim.Optimizer]:
-    groups = method.parameter_groups(model)
-    return {
-        name: torch.optim.Adam(params, lr=config.lr)
-        if name == AUTOENCODER
-        else torch.optim.Adam(params, lr=config.adversary_lr, betas=(0.5, 0.999))
-        for name, params in groups.items()
-    }
-
-
 def _check_resumable(
     record: dict, method: Method, model_config: ModelConfig, config: TrainConfig
 ) -> None:
@@ -120,21 +108,6 @@ def _check_resumable(
             f"cannot resume: the checkpoint's {', '.join(mismatches)} differ from this run's; "
             "pass the same settings, or write to a new checkpoint path"
         )
-
-
-def reconstruction_error(
-    model: AutoencoderModel, dataset: ImageDataset, batch_size: int = 256
-) -> float:
-    """Mean squared reconstruction error per pixel on the dataset's test split."""
-    device = next(model.parameters()).device
-    model.eval()
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for start in range(0, len(dataset.test_idx), batch_size):
-            images = dataset.images[dataset.test_idx[start : start + batch_size]].to(device)
-            total += reconstruction_loss(images, model(images)).item() * len(images)
-            count += len(images)
-    return total / max(count, 1)
 
 
 def train(
@@ -173,7 +146,7 @@ def train(
     generator = seed_everything(config.seed)
     model = method.build_model(model_config).to(device)
     groups = method.parameter_groups(model)
-    optimizers = _make_optimizers(method, model, config)
+    optimizers = method.make_optimizers(groups, config.lr, config.adversary_lr)
     history: dict[str, list[float]] = {}
     start_step = 0
     earlier_seconds = 0.0  # training time of the runs this one resumes

@@ -3,7 +3,9 @@
 ``load_or_train("pole_aeai")`` loads the shipped checkpoint, or trains the model with the same
 settings when the file is missing (or when ``retrain=True``), so that every notebook runs from
 a fresh clone either way. ``scripts/train_checkpoints.py`` trains the shipped files with the
-command line this registry describes (:meth:`RunSpec.cli_args`).
+command line this registry describes (:meth:`RunSpec.cli_args`); the command line builds the
+same method and training settings as :meth:`RunSpec.make_method` and
+:meth:`RunSpec.train_config` (``tests/test_cli.py`` checks it for every run).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data import load_dataset
 from aeai_lib.device import pick_device
-from aeai_lib.methods import make_method, method_from_record
+from aeai_lib.methods import Method, make_method
 from aeai_lib.models import AutoencoderModel
 from aeai_lib.training import TrainConfig, default_model_config, train
 from aeai_lib.validation import check_choice
@@ -27,22 +29,44 @@ RUNS_DIR = ROOT / "runs"
 
 @dataclass(frozen=True)
 class RunSpec:
-    """How one model of the series is trained: dataset, method, method options, steps and the
-    autoencoder's learning rate."""
+    """How one model of the series is trained.
+
+    Attributes:
+        dataset: "pole", "lines" or "folder:PATH".
+        method: a name of :data:`aeai_lib.methods.METHODS`.
+        options: the method's options that differ from its preset.
+        steps: training steps (default 2000).
+        lr: the autoencoder's learning rate.
+        settings: other :class:`~aeai_lib.training.TrainConfig` fields, e.g.
+            ``{"adversary_lr": 1e-4, "batch_size": 64}``.
+    """
 
     dataset: str
     method: str
     options: dict[str, Any] = field(default_factory=dict)
     steps: int = 2000
     lr: float = TrainConfig.lr
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def cli_args(self) -> list[str]:
         """The ``python -m aeai_lib train`` arguments (without --seed and --out)."""
         flags = [f"--{name.replace('_', '-')}={value}" for name, value in self.options.items()]
+        settings = [f"--{name.replace('_', '-')}={value}" for name, value in self.settings.items()]
         return [
             *("--dataset", self.dataset, "--method", self.method, *flags),
-            *("--steps", str(self.steps), "--lr", str(self.lr)),
+            *("--steps", str(self.steps), "--lr", str(self.lr), *settings),
         ]
+
+    def make_method(self) -> Method:
+        """The method of this run."""
+        return make_method(self.method, **self.options)
+
+    def train_config(
+        self, seed: int = 0, steps: int | None = None, device: str | None = None
+    ) -> TrainConfig:
+        """The training settings of this run with ``seed`` (and ``steps`` instead of its own)."""
+        steps = self.steps if steps is None else steps
+        return TrainConfig(steps=steps, lr=self.lr, seed=seed, device=device, **self.settings)
 
 
 _ADV, _CYCLE = {"lambda_adv": 0.01}, {"lambda_adv": 0.01, "lambda_cycle": 0.01}
@@ -101,13 +125,11 @@ def load_or_train(
     path = checkpoint_path(name)
     if retrain or not path.exists():
         path = run_path(name, seed)
-        method = make_method(spec.method, **spec.options)
         dataset = load_dataset(spec.dataset)
-        config = TrainConfig(steps=steps or spec.steps, lr=spec.lr, seed=seed, device=device)
         train(
             dataset,
-            method,
-            config,
+            spec.make_method(),
+            spec.train_config(seed, steps or None, device),
             model_config=default_model_config(dataset),
             checkpoint=path,
             resume=True,
@@ -115,5 +137,4 @@ def load_or_train(
         )
     record = load_checkpoint(path)
     model = model_from_record(record, pick_device(device))
-    label = method_from_record(record["method"]).label
-    return ZooModel(name, label, model, record["history"], record.get("metrics", {}), path)
+    return ZooModel(name, model.label, model, record["history"], record.get("metrics", {}), path)

@@ -3,15 +3,16 @@
     python benchmarks/advai_priors.py [--steps 3000] [--seed 0]
 
 For every 2-D prior of :data:`aeai_lib.priors.PRIORS` it trains R and D_R on prior samples
-(:func:`aeai_lib.advai.train_correction`, default options) and prints the distance of lerp and
-of AdvAI interpolants to the prior (:func:`aeai_lib.advai.distance_to_prior`: squared MMD, and
-the total variation between 40 x 40 histograms), the factor lerp / AdvAI (> 1: AdvAI is
-closer; target: > 1 on every prior) and, as the floor, the distance of an ideal interpolation
-whose outputs are fresh prior samples (MMD's floor is sampling noise around 0; where AdvAI is
-within it the factor means little and the row says so). Then the same with MMD for a 16-D
-Gaussian, where R and D_R use ``input_scale=1`` (see :mod:`aeai_lib.advai`: in 16-D the
-default 5 ends about 3x farther from the prior). Training runs on one thread; about 10 s per
-prior on an idle core.
+(:func:`aeai_lib.evaluation.toy_priors.train_correction`, default options) and prints the
+distance of lerp and of AdvAI interpolants to the prior
+(:func:`aeai_lib.evaluation.toy_priors.distance_to_prior`: squared MMD, and the total
+variation between 40 x 40 histograms), the factor lerp / AdvAI (> 1: AdvAI is closer;
+target: > 1 on every prior) and, as the floor, the distance of an ideal interpolation whose
+outputs are fresh prior samples (MMD's floor is sampling noise around 0; where AdvAI is within
+it the factor means little and the row says so). Then the same with MMD for a 16-D Gaussian,
+where R and D_R use ``input_scale=1`` (see :mod:`aeai_lib.methods.advai.correction`: in 16-D
+the default 5 ends about 3x farther from the prior). Training runs on one thread; about 10 s
+per prior on an idle core.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import time
 
 import torch
 
-from aeai_lib.advai import STEPS, CorrectionOptions, distance_to_prior, train_correction
+from aeai_lib.evaluation.toy_priors import STEPS, distance_to_prior, train_correction
 from aeai_lib.interpolation import Interpolation, lerp
+from aeai_lib.methods.advai.correction import CorrectionOptions
 from aeai_lib.priors import PRIORS, sample_prior
 
 EVAL_SEED = 1

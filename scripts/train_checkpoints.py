@@ -8,8 +8,9 @@ continues unfinished runs); seed 0 of each run is exported to ``data/checkpoints
 with float16 weights and its freshly evaluated measures, and
 ``data/checkpoints/MANIFEST.json`` records the command, seed, training time and measures.
 Each run uses one thread, so that several can run side by side (``--only`` splits the list).
-``--table`` then evaluates every run of AE, AE+A, AE+A+C and AEAI for every seed and writes
-the mean ± std of the key measures into README.md (between the results-table markers).
+``--table`` then evaluates every run for every seed and writes the mean ± std of the measures
+declared for the README (aeai_lib.evaluation.measures.MEASURES) into README.md, one table per
+dataset (between the results-table markers).
 A failing run is reported and the others go on; the exit code is 1 if any failed.
 ``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against them.
 """
@@ -21,8 +22,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-
-import torch
 
 from aeai_lib.checkpoint import export_checkpoint, load_checkpoint
 from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, checkpoint_path, run_path
@@ -65,46 +64,24 @@ def ship(name: str) -> None:
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
-# (column header, result key, format) of the results table, per benchmark
-TABLE_COLUMNS = {
-    "pole": [
-        ("recon MSE", "reconstruction_mse", "{:.2e}"),
-        ("MSE at α=0.5", "mse_mid", "{:.2e}"),
-        ("mean MSE", "mse_mean", "{:.2e}"),
-        ("α-prediction error", "alpha_error", "{:.3f}"),
-        ("speed max/min", "speed_ratio", "{:.2f}"),
-        ("credibility", "credibility", "{:.2e}"),
-    ],
-    "lines": [
-        ("recon MSE", "reconstruction_mse", "{:.2e}"),
-        ("Mean Distance", "mean_distance", "{:.4f}"),
-        ("Smoothness", "smoothness", "{:.3f}"),
-    ],
-}
-TABLE_RUNS = [f"{d}_{v}" for d in ("pole", "lines") for v in ("ae", "ae_a", "ae_a_c", "aeai")]
 README_START, README_END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 
 
-def results_table(names: list[str], seeds: list[int]) -> str:
-    """Markdown tables of the key measures of each run: mean ± std over ``seeds`` (the value
-    alone for one seed)."""
-    from aeai_lib.evaluation.report import evaluate_checkpoint
+def results_tables(names: list[str], seeds: list[int]) -> str:
+    """The README's Markdown tables, one per dataset: each run's measures, mean ± std over
+    ``seeds`` (the value alone for one seed); the columns are the measures declared for the
+    README in aeai_lib.evaluation.measures.MEASURES."""
+    from aeai_lib.evaluation.report import evaluate_checkpoint, results_table
 
+    ordered = [name for name in RUNS if name in names]  # the registry's order
     sections = []
-    for dataset, columns in TABLE_COLUMNS.items():
-        rows = [f"| {dataset} | " + " | ".join(header for header, _, _ in columns) + " |"]
-        rows.append("|---" * (len(columns) + 1) + "|")
-        for name in (n for n in names if RUNS[n].dataset == dataset):
+    for dataset in dict.fromkeys(RUNS[name].dataset for name in ordered):
+        runs = {}
+        for name in (n for n in ordered if RUNS[n].dataset == dataset):
             results = [evaluate_checkpoint(str(run_path(name, seed))) for seed in seeds]
-            cells = []
-            for _, key, fmt in columns:
-                values = torch.tensor([float(r[key]) for r in results], dtype=torch.float64)
-                cell = fmt.format(values.mean().item())
-                if len(values) > 1:
-                    cell += f" ± {fmt.format(values.std().item())}"
-                cells.append(cell)
-            rows.append(f"| {results[0]['method']} | " + " | ".join(cells) + " |")
-        sections.append("\n".join(rows))
+            label = results[0]["method"]
+            runs[label if label not in runs else f"{label} ({name})"] = results
+        sections.append(results_table(dataset, runs))
     return "\n\n".join(sections)
 
 
@@ -140,7 +117,7 @@ def main() -> int:
     if failures:
         return 1
     if args.table:
-        table = results_table([n for n in args.only if n in TABLE_RUNS], args.seeds)
+        table = results_tables(args.only, args.seeds)
         print(table)
         command = "python scripts/train_checkpoints.py " + " ".join(sys.argv[1:])
         write_into_readme(table, command, args.seeds)

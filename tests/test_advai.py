@@ -1,19 +1,18 @@
-"""Tests for aeai_lib.advai: the AdvAI path, its networks, toy-prior training and the distance."""
+"""Tests for AdvAI's correction R: the path, its networks, toy-prior training and the distance."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from aeai_lib.advai import (
+from aeai_lib.evaluation.toy_priors import distance_to_prior, train_correction
+from aeai_lib.interpolation import lerp, normalized_lerp
+from aeai_lib.methods.advai.correction import (
     AlphaRegressor,
     CorrectionNetwork,
     CorrectionOptions,
     adversarial_losses,
-    distance_to_prior,
-    train_correction,
 )
-from aeai_lib.interpolation import lerp, normalized_lerp
 from aeai_lib.priors import sample_prior
 
 

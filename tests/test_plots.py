@@ -11,6 +11,7 @@ from PIL import Image, ImageSequence
 
 from aeai_lib.data import pole
 from aeai_lib.evaluation.animation import gif_frame_order, save_gif
+from aeai_lib.evaluation.ground_truth import interval_pairs, true_paths
 from aeai_lib.evaluation.plots import (
     plot_alpha_prediction,
     plot_history,
@@ -19,7 +20,7 @@ from aeai_lib.evaluation.plots import (
     plot_parameter_distance,
     plot_strips,
 )
-from aeai_lib.evaluation.protocol import evaluate_paths, interval_pairs, true_paths
+from aeai_lib.evaluation.protocol import evaluate_paths
 from aeai_lib.interpolation import alpha_grid
 
 ALPHAS = alpha_grid(8)

@@ -18,17 +18,19 @@ from PIL import Image, ImageDraw
 from aeai_lib.data import pole
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.data.folder import load_folder
+from aeai_lib.evaluation.ground_truth import (
+    default_intervals,
+    grid_step,
+    interval_pairs,
+    true_paths,
+)
+from aeai_lib.evaluation.measures import predicted_alphas
 from aeai_lib.evaluation.protocol import (
     decode_paths,
-    default_intervals,
     evaluate_lines_model,
     evaluate_model,
     evaluate_paths,
-    grid_step,
-    interval_pairs,
     mse_vs_interval,
-    predicted_alphas,
-    true_paths,
 )
 from aeai_lib.interpolation import alpha_grid
 from aeai_lib.models import AutoencoderModel, ModelConfig

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from aeai_lib.data import lines, pole
-from aeai_lib.evaluation.report import (
-    LINES_COLUMNS,
-    PROTOCOL_COLUMNS,
-    checkpoint_label,
-    evaluate_checkpoint,
-    format_comparison,
-)
+from aeai_lib.evaluation.measures import measures_of
+from aeai_lib.evaluation.report import evaluate_checkpoint, format_comparison
 from aeai_lib.methods import make_method
 from aeai_lib.models import ModelConfig
 from aeai_lib.training import TrainConfig, train
@@ -54,11 +49,10 @@ def test_evaluate_checkpoint_on_the_pole(pole_checkpoints: list[Path]) -> None:
     assert result["dataset"] == "pole" and result["steps"] == 2
     assert result["benchmark"] == "protocol" and result["interpolation"] == "lerp"
     assert result["reconstruction_mse"] > 0
-    for _, key in PROTOCOL_COLUMNS:
-        assert isinstance(result[key], float)
+    for measure in measures_of("model") + measures_of("protocol"):
+        assert isinstance(result[measure.key], float), measure.key
     evaluation = result["evaluation"]
     assert evaluation["n_pairs"] == 4 and set(evaluation["mse_vs_interval"]) == {"phi", "theta"}
-    assert checkpoint_label(result) == "AE+A (ae_a.pt)"
 
 
 def test_evaluate_checkpoint_on_lines(data_dir: Path) -> None:
@@ -80,7 +74,7 @@ def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]
     table = format_comparison(results)
     rows = table.splitlines()
     assert "recon MSE" in rows[0] and "MSE a=0.5" in rows[0] and "latent MMD" in rows[0]
-    assert "mean dist" not in rows[0]
+    assert "Mean Distance" not in rows[0]
     assert set(rows[1]) == {"-", " "}
     assert rows[2].split()[:4] == [str(pole_checkpoints[0]), "AE", "pole", "2"]
     assert rows[3].split()[:4] == [str(pole_checkpoints[1]), "AE+A", "pole", "2"]
@@ -96,7 +90,7 @@ def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]
         "smoothness": None,
     }
     mixed = format_comparison([*results, lines_row]).splitlines()
-    assert all(header in mixed[0] for header, _ in LINES_COLUMNS)
-    assert mixed[4].split()[5:] == ["-"] * 7 + ["0.2", "-"]  # no protocol numbers
+    assert all(m.header in mixed[0] for m in measures_of("lines"))
+    assert mixed[4].split()[5:] == ["-"] * 7 + ["0.2000", "-"]  # no protocol numbers
     with pytest.raises(ValueError, match="results is empty"):
         format_comparison([])

@@ -11,6 +11,7 @@ import torch
 
 from aeai_lib.checkpoint import load_checkpoint
 from aeai_lib.data.base import ImageDataset
+from aeai_lib.inference import reconstruction_error as reconstruction_mse
 from aeai_lib.methods import make_method
 from aeai_lib.methods.base import Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
@@ -20,9 +21,6 @@ from aeai_lib.training import (
     TrainingResult,
     default_model_config,
     train,
-)
-from aeai_lib.training import (
-    reconstruction_error as reconstruction_mse,
 )
 
 CONFIG = ModelConfig(image_size=32, channels=1, latent_dim=8)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from aeai_lib.data import pole
 from aeai_lib.data.base import ImageDataset
-from aeai_lib.evaluation.protocol import encode_images
+from aeai_lib.inference import encode_images
 from aeai_lib.interpolation import get_interpolation
 from aeai_lib.methods import make_method
 from aeai_lib.models import AutoencoderModel, ModelConfig

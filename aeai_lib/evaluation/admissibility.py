@@ -21,8 +21,8 @@ The four conditions and the measure each gets:
    ``s_n = l2(x(a_{n+1}), x(a_n))``; the speed ratio of a pair is ``max_n s_n / min_n s_n``
    (the minimum floored at ``max_n s_n / MAX_SPEED_RATIO``), averaged over pairs: 1 is
    constant speed on an even alpha grid, large values mean the path stalls and then jumps.
-4. Credibility: :func:`credibility`: mean over all P * A interpolants of ``mse`` to the
-   nearest image of a reference set (the dataset), found by :func:`nearest_images`;
+4. Credibility: :func:`credibility_from_mse`: mean over all P * A interpolants of ``mse`` to
+   the nearest image of a reference set (the dataset), found by :func:`nearest_images`;
    0 when every interpolant is a real image.
 
 Why a tolerance for monotonicity: anti-aliased edges make pixel distances wiggle slightly as
@@ -37,6 +37,8 @@ flags a step back of more than 40% of an even step (1/16 = 6.25% with 17 alphas)
 from __future__ import annotations
 
 import torch
+
+from aeai_lib.evaluation.pixels import pixel_l2, pixel_mse
 
 MONOTONICITY_TOLERANCE = 0.025
 """Default tolerance of :func:`monotonicity_violations`, a fraction of ``l2(x_i, x_j)``."""
@@ -75,16 +77,6 @@ def check_paths(paths: torch.Tensor, sources: torch.Tensor, targets: torch.Tenso
             )
 
 
-def _pixel_l2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """l2 over the last three (C, H, W) dimensions, in float64: shape of x without them."""
-    return (x.double() - y.double()).flatten(-3).norm(dim=-1)
-
-
-def _pixel_mse(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """mse over the last three (C, H, W) dimensions, in float64: shape of x without them."""
-    return (x.double() - y.double()).square().flatten(-3).mean(dim=-1)
-
-
 def boundary_error(
     paths: torch.Tensor, sources: torch.Tensor, targets: torch.Tensor
 ) -> dict[str, float]:
@@ -99,8 +91,8 @@ def boundary_error(
         "mean": their average}``, each >= 0; 0 is perfect.
     """
     check_paths(paths, sources, targets)
-    source = _pixel_mse(paths[:, 0], sources).mean().item()
-    target = _pixel_mse(paths[:, -1], targets).mean().item()
+    source = pixel_mse(paths[:, 0], sources).mean().item()
+    target = pixel_mse(paths[:, -1], targets).mean().item()
     return {"source": source, "target": target, "mean": 0.5 * (source + target)}
 
 
@@ -127,9 +119,9 @@ def monotonicity_violations(
     check_paths(paths, sources, targets)
     if not tolerance >= 0:
         raise ValueError(f"tolerance must be >= 0 (a fraction of l2(x_i, x_j)), got {tolerance}")
-    to_source = _pixel_l2(paths, sources.unsqueeze(1))  # (P, A)
-    to_target = _pixel_l2(paths, targets.unsqueeze(1))
-    slack = tolerance * _pixel_l2(sources, targets).unsqueeze(1)  # (P, 1)
+    to_source = pixel_l2(paths, sources.unsqueeze(1))  # (P, A)
+    to_target = pixel_l2(paths, targets.unsqueeze(1))
+    slack = tolerance * pixel_l2(sources, targets).unsqueeze(1)  # (P, 1)
     away_from_target = to_target.diff(dim=1) > slack
     back_to_source = to_source.diff(dim=1) < -slack
     return (back_to_source | away_from_target).double().mean().item()
@@ -151,7 +143,7 @@ def speed_profile(paths: torch.Tensor) -> dict[str, float | list[float]]:
         constant speed, 1 for a single jump)}.
     """
     check_path_shape(paths)
-    steps = _pixel_l2(paths[:, 1:], paths[:, :-1])  # (P, A - 1)
+    steps = pixel_l2(paths[:, 1:], paths[:, :-1])  # (P, A - 1)
     largest = steps.max(dim=1).values
     floor = (largest / MAX_SPEED_RATIO).clamp_min(torch.finfo(torch.float64).tiny)
     ratio = torch.where(largest > 0, largest / steps.min(dim=1).values.clamp_min(floor), 1.0)
@@ -196,46 +188,18 @@ def nearest_images(
         for start in range(0, queries.shape[0], _QUERIES_PER_CHUNK)
     ]
     index = torch.cat(indices) if indices else torch.empty(0, dtype=torch.int64)
-    return index, _pixel_mse(queries, references[index])
-
-
-def credibility(paths: torch.Tensor, references: torch.Tensor) -> dict[str, float | list[float]]:
-    """Credibility condition: how far each interpolant is from the nearest real image.
-
-    Args:
-        paths: (P, A, C, H, W) interpolants.
-        references: (M, C, H, W) real images (e.g. the whole dataset).
-
-    Returns:
-        ``{"mean": mean over the P * A interpolants of mse to the nearest reference,
-        "by_alpha": (A,) list, the same mean per step}``; 0 when every interpolant is real.
-    """
-    check_path_shape(paths)
-    _, errors = nearest_images(paths.flatten(0, 1), references)
-    return credibility_from_mse(errors.reshape(paths.shape[:2]))
+    return index, pixel_mse(queries, references[index])
 
 
 def credibility_from_mse(nearest_mse: torch.Tensor) -> dict[str, float | list[float]]:
-    """:func:`credibility` from precomputed nearest-image errors (P, A) (see nearest_images)."""
-    return {"mean": nearest_mse.mean().item(), "by_alpha": nearest_mse.mean(dim=0).tolist()}
+    """Credibility condition: how far each interpolant is from the nearest real image.
 
-
-def admissibility(
-    paths: torch.Tensor,
-    sources: torch.Tensor,
-    targets: torch.Tensor,
-    references: torch.Tensor,
-    tolerance: float = MONOTONICITY_TOLERANCE,
-) -> dict[str, float | list[float] | dict]:
-    """All four measures at once; see the module docstring for each definition.
+    Args:
+        nearest_mse: (P, A) the mse of each interpolant to its nearest reference image, as
+            :func:`nearest_images` gives it for the flattened paths.
 
     Returns:
-        ``{"boundary_error": boundary_error(...), "monotonicity_violations": float,
-        "speed": speed_profile(...), "credibility": credibility(...)}`` of plain floats/lists.
+        ``{"mean": mean over the P * A interpolants, "by_alpha": (A,) list, the same mean per
+        step}``; 0 when every interpolant is a real image.
     """
-    return {
-        "boundary_error": boundary_error(paths, sources, targets),
-        "monotonicity_violations": monotonicity_violations(paths, sources, targets, tolerance),
-        "speed": speed_profile(paths),
-        "credibility": credibility(paths, references),
-    }
+    return {"mean": nearest_mse.mean().item(), "by_alpha": nearest_mse.mean(dim=0).tolist()}

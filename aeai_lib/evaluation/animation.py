@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from aeai_lib.evaluation.pixels import to_rgb_uint8
+
 GAP = 4
 """White pixels between panels."""
 LABEL_HEIGHT = 14
@@ -29,11 +31,7 @@ def _check_frames(label: str, frames: torch.Tensor) -> None:
 
 def _to_rgb(frames: torch.Tensor, scale: int) -> np.ndarray:
     """(A, C, H, W) in [0, 1] -> uint8 (A, H scale, W scale, 3)."""
-    pixels = frames.detach().float().cpu().clamp(0, 1)
-    if pixels.shape[1] == 1:
-        pixels = pixels.expand(-1, 3, -1, -1)
-    array = (pixels * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    return array.repeat(scale, axis=1).repeat(scale, axis=2)
+    return to_rgb_uint8(frames).repeat(scale, axis=1).repeat(scale, axis=2)
 
 
 def gif_frame_order(n_steps: int) -> list[int]:

@@ -15,14 +15,12 @@ from collections.abc import Sequence
 import torch
 
 from aeai_lib.interpolation import Interpolation
+from aeai_lib.losses import mmd_squared
 from aeai_lib.priors import sample_prior
 from aeai_lib.validation import check_alphas, check_positive_int
 
 NORM_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The quantiles of ||z||_2 that :func:`norm_stats` reports."""
-
-BANDWIDTH_FACTORS: tuple[float, ...] = (0.5, 1.0, 2.0)
-"""Default MMD bandwidths, as multiples of the median pairwise distance."""
 
 
 def norm_stats(z: torch.Tensor) -> dict[str, float]:
@@ -185,12 +183,12 @@ def mmd(
 
         MMD^2 = mean_{i != j} k(x_i, x_j) + mean_{i != j} k(y_i, y_j) - 2 mean_{i, j} k(x_i, y_j)
 
-    computed in float64. By default the bandwidths are the median heuristic: the median
-    Euclidean distance between distinct points of the pooled set (x and y together) times
-    :data:`BANDWIDTH_FACTORS` (0.5, 1, 2). A set larger than ``max_points`` is first
-    replaced by a random subset of ``max_points`` codes drawn with ``generator`` (by default
-    a generator seeded with 0), which bounds the cost at O(max_points^2) and keeps the result
-    deterministic.
+    computed in float64 by :func:`aeai_lib.losses.mmd_squared`. By default the bandwidths are
+    the median heuristic: the median Euclidean distance between distinct points of the pooled
+    set (x and y together) times :data:`aeai_lib.losses.MMD_BANDWIDTH_FACTORS` (0.5, 1, 2). A
+    set larger than ``max_points`` is first replaced by a random subset of ``max_points``
+    codes drawn with ``generator`` (by default a generator seeded with 0), which bounds the
+    cost at O(max_points^2) and keeps the result deterministic.
 
     Args:
         x: float tensor (N, D), N >= 2.
@@ -202,6 +200,9 @@ def mmd(
     Returns:
         the estimate: about 0 (it can be slightly negative) when x and y come from the same
         distribution, larger the more they differ (at most 2 * number of bandwidths).
+
+    Raises:
+        ValueError: bad shapes or bandwidths, or every code the same with no bandwidths given.
     """
     _check_codes("x", x, min_rows=2)
     _check_codes("y", y, min_rows=2)
@@ -211,29 +212,12 @@ def mmd(
         generator = torch.Generator().manual_seed(0)
     x = _subsample(x, max_points, generator).double()
     y = _subsample(y, max_points, generator).double()
-    n, m = x.shape[0], y.shape[0]
-    pooled = torch.cat((x, y))
-    squared = torch.cdist(pooled, pooled).square()
-    if bandwidths is None:
-        off_diagonal = ~torch.eye(squared.shape[0], dtype=torch.bool)
-        median = squared[off_diagonal].median().sqrt().item()
-        if median == 0.0:
-            raise ValueError(
-                "the median distance between the codes is 0, so the median heuristic gives no "
-                "bandwidth; pass bandwidths explicitly"
-            )
-        bandwidths = [factor * median for factor in BANDWIDTH_FACTORS]
-    widths = torch.as_tensor(bandwidths, dtype=torch.float64).reshape(-1)
-    if widths.numel() == 0 or not (torch.isfinite(widths).all() and (widths > 0).all()):
-        raise ValueError(f"bandwidths must be positive finite numbers, got {list(bandwidths)}")
-    kernel = torch.zeros_like(squared)
-    for width in widths:
-        kernel += (squared / (-2.0 * width**2)).exp_()
-    kernel.fill_diagonal_(0.0)
-    k_xx = kernel[:n, :n].sum() / (n * (n - 1))
-    k_yy = kernel[n:, n:].sum() / (m * (m - 1))
-    k_xy = kernel[:n, n:].mean()
-    return (k_xx + k_yy - 2.0 * k_xy).item()
+    widths = None
+    if bandwidths is not None:
+        widths = torch.as_tensor(bandwidths, dtype=torch.float64).reshape(-1)
+        if widths.numel() == 0 or not (torch.isfinite(widths).all() and (widths > 0).all()):
+            raise ValueError(f"bandwidths must be positive finite numbers, got {list(bandwidths)}")
+    return mmd_squared(x, y, widths).item()
 
 
 def histogram_distance_2d(

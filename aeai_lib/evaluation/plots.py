@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from aeai_lib.evaluation.pixels import to_rgb_uint8
+
 BAND_ALPHA = 0.2
 """Opacity of the spread bands (std, IQR)."""
 IDEAL_STYLE = {"color": "red", "linestyle": ":", "linewidth": 1.5, "zorder": 3}
@@ -140,16 +142,14 @@ def plot_parameter_distance(results: Mapping[str, dict]) -> Figure:
 
 
 def _strip(frames: torch.Tensor, gap: int) -> np.ndarray:
-    """(A, C, H, W) in [0, 1] -> one (H, A W + (A - 1) gap, 3) RGB array, white gaps."""
-    frames = frames.detach().float().cpu().clamp(0, 1)
-    if frames.shape[1] == 1:
-        frames = frames.expand(-1, 3, -1, -1)
-    height, width = frames.shape[-2:]
+    """(A, C, H, W) in [0, 1] -> one uint8 (H, A W + (A - 1) gap, 3) RGB array, white gaps."""
+    rgb = to_rgb_uint8(frames)
+    height = rgb.shape[1]
     columns = []
-    for k, frame in enumerate(frames):
+    for k, frame in enumerate(rgb):
         if k:
-            columns.append(np.ones((height, gap, 3)))
-        columns.append(frame.permute(1, 2, 0).numpy())
+            columns.append(np.full((height, gap, 3), 255, np.uint8))
+        columns.append(frame)
     return np.concatenate(columns, axis=1)
 
 

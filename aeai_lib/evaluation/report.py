@@ -6,60 +6,30 @@ parameters (pole, folders of views), ACAI's lines benchmark
 (:func:`~aeai_lib.evaluation.protocol.evaluate_lines_model`) on "lines". Its dict is
 JSON-ready: identification keys, the test reconstruction MSE, the summary scalars at the top
 level and the full evaluation (curves for :mod:`.plots`) under ``"evaluation"``.
-:func:`format_comparison` lays several such dicts side by side.
+:func:`format_comparison` lays several such dicts side by side, and :func:`results_table`
+averages them over seeds into the README's Markdown table. Both take their columns, headers,
+notes and number formats from :data:`aeai_lib.evaluation.measures.MEASURES`.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+
+import torch
 
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data.registry import load_dataset
+from aeai_lib.evaluation.measures import BENCHMARKS, Evaluated, Measure, measures_of, summarise
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS, evaluate_lines_model, evaluate_model
-from aeai_lib.methods import method_from_record
-from aeai_lib.training import reconstruction_error
 
 IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("checkpoint", "checkpoint"),
     ("method", "method"),
     ("dataset", "dataset"),
     ("steps", "steps"),
-    ("recon MSE", "reconstruction_mse"),
 )
-"""(header, key) of the columns every row has."""
-TEXT_KEYS = ("checkpoint", "method", "dataset")
-"""Left-aligned columns; the others hold numbers and are right-aligned."""
-PROTOCOL_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("MSE a=0.5", "mse_mid"),
-    ("mean MSE", "mse_mean"),
-    ("alpha err", "alpha_error"),
-    ("monotonic viol", "monotonicity_violations"),
-    ("speed ratio", "speed_ratio"),
-    ("credibility", "credibility"),
-    ("latent MMD", "latent_mmd"),
-)
-"""(header, key) of the paper's protocol (pole, folders)."""
-LINES_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mean dist", "mean_distance"),
-    ("smoothness", "smoothness"),
-)
-"""(header, key) of ACAI's lines benchmark."""
-COLUMN_NOTES: dict[str, str] = {
-    "recon MSE": "test reconstruction MSE per pixel",
-    "MSE a=0.5": "mean MSE vs the true in-between image at alpha 0.5",
-    "mean MSE": "mean MSE vs the true images over all alphas",
-    "alpha err": "mean |median predicted alpha - alpha| (nearest dataset image)",
-    "monotonic viol": "fraction of steps moving back to x_i or away from x_j",
-    "speed ratio": "max / min image step per path (1: constant speed)",
-    "credibility": "mean MSE of interpolants to the nearest dataset image",
-    "latent MMD": "MMD^2 of midpoint codes vs real codes",
-    "mean dist": "cosine distance to the nearest true line",
-    "smoothness": "ACAI smoothness of the nearest lines' angles",
-}
-"""One line per column, printed under the table. Lower is better everywhere."""
+"""(header, key) of the columns that say which model a row is; the measures follow."""
 
 
 def evaluate_checkpoint(
@@ -84,15 +54,14 @@ def evaluate_checkpoint(
 
     Returns:
         ``{"checkpoint", "method" (label, e.g. "AE+A+C+S"), "method_name", "dataset",
-        "steps", "benchmark" ("protocol" or "lines"), "interpolation",
-        "reconstruction_mse"}``, the evaluation's summary scalars (protocol: ``mse_mid``,
-        ``mse_mean``, ``alpha_error``, ``boundary_error``, ``monotonicity_violations``,
-        ``speed_ratio``, ``credibility``, ``latent_kl``, ``latent_mmd``; lines:
-        ``mean_distance``, ``smoothness``) and ``"evaluation"``: the full result.
+        "steps", "benchmark" ("protocol" or "lines"), "interpolation"}``, the value of every
+        measure of :data:`~aeai_lib.evaluation.measures.MEASURES` that the model and its
+        benchmark compute (``reconstruction_mse``; protocol: ``mse_mid``, ``mse_mean``,
+        ``alpha_error``, ...; lines: ``mean_distance``, ``smoothness``) and
+        ``"evaluation"``: the full result.
     """
     record = load_checkpoint(path)
     model = model_from_record(record)
-    method = method_from_record(record["method"])
     dataset = load_dataset(record["dataset"], size=model.config.image_size)
     if dataset.name == "lines":
         benchmark = "lines"
@@ -110,46 +79,50 @@ def evaluate_checkpoint(
         )
     return {
         "checkpoint": str(path),
-        "method": method.label,
-        "method_name": method.name,
+        "method": model.label,
+        "method_name": model.method_name,
         "dataset": record["dataset"],
         "steps": int(record["step"]),
         "benchmark": benchmark,
         "interpolation": interpolation,
-        "reconstruction_mse": reconstruction_error(model, dataset),
+        **summarise("model", Evaluated(model, dataset, {})),
         **evaluation["summary"],
         "evaluation": evaluation,
     }
 
 
-def _cell(value: object) -> str:
-    """A table cell: 4 significant digits for floats, '-' for missing or undefined values."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _shown(results: Sequence[dict], select: str) -> list[Measure]:
+    """The measures a table shows (``select``: "report" or "readme"): those of "model", then
+    of each benchmark at least one result has a value for."""
+    return [
+        measure
+        for benchmark in BENCHMARKS
+        for measure in measures_of(benchmark)
+        if getattr(measure, select)
+        and (benchmark == "model" or any(measure.key in result for result in results))
+    ]
 
 
 def format_comparison(results: Sequence[dict]) -> str:
     """A plain-text table, one row per :func:`evaluate_checkpoint` result.
 
-    The protocol's and the lines benchmark's columns appear when at least one result has
-    them; a cell a result lacks reads "-". A note per column follows the table.
+    The columns are the identity of the model, then the measures of
+    :data:`~aeai_lib.evaluation.measures.MEASURES` marked for the report, each benchmark's
+    when at least one result has them; a cell a result lacks reads "-". A note per measure
+    follows the table.
 
     Returns:
         the table as one string (header, rule, one line per result, notes).
     """
     if not results:
         raise ValueError("results is empty; pass the dicts evaluate_checkpoint returns")
-    columns = list(IDENTITY_COLUMNS)
-    for group in (PROTOCOL_COLUMNS, LINES_COLUMNS):
-        if any(key in result for result in results for _, key in group):
-            columns += group
-    rows = [[header for header, _ in columns]]
-    rows += [[_cell(result.get(key)) for _, key in columns] for result in results]
-    widths = [max(len(row[k]) for row in rows) for k in range(len(columns))]
-    numeric = [key not in TEXT_KEYS for _, key in columns]
+    measures = _shown(results, "report")
+    rows = [[header for header, _ in IDENTITY_COLUMNS] + [m.header for m in measures]]
+    for result in results:
+        identity = [str(result.get(key, "-")) for _, key in IDENTITY_COLUMNS]
+        rows.append(identity + [m.format(result.get(m.key)) for m in measures])
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    numeric = [key == "steps" for _, key in IDENTITY_COLUMNS] + [True] * len(measures)
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -159,12 +132,43 @@ def format_comparison(results: Sequence[dict]) -> str:
 
     table = [line(rows[0]), "  ".join("-" * width for width in widths)]
     table += [line(row) for row in rows[1:]]
-    notes = [
-        f"  {header}: {COLUMN_NOTES[header]}" for header, _ in columns if header in COLUMN_NOTES
-    ]
-    return "\n".join([*table, "", "Lower is better in every measure column.", *notes])
+    notes = [f"  {m.header}: {m.note}" for m in measures]
+    return "\n".join([*table, "", _better(measures), *notes])
 
 
-def checkpoint_label(result: dict) -> str:
-    """A short legend label for plots: ``"<method> (<file name>)"``."""
-    return f"{result['method']} ({Path(result['checkpoint']).name})"
+def _better(measures: Sequence[Measure]) -> str:
+    """The sentence that says which way each measure column is better."""
+    higher = [m.header for m in measures if not m.lower_is_better]
+    if not higher:
+        return "Lower is better in every measure column."
+    return f"Lower is better in every measure column but {', '.join(higher)} (higher is better)."
+
+
+def results_table(title: str, runs: Mapping[str, Sequence[dict]]) -> str:
+    """A Markdown table of the README's measures: one row per run, mean ± std over its seeds.
+
+    Args:
+        title: the first header cell (e.g. the dataset's name).
+        runs: row label (e.g. the method's label) -> the :func:`evaluate_checkpoint` results
+            of its seeds. The columns are the measures of
+            :data:`~aeai_lib.evaluation.measures.MEASURES` marked for the README, of "model"
+            and of the results' benchmark, each in its declared format.
+
+    Returns:
+        the table; a cell is the mean over seeds, with "± std" (sample std) for several seeds,
+        and "-" where no seed has a value.
+    """
+    measures = _shown([r for results in runs.values() for r in results], "readme")
+    rows = [f"| {title} | " + " | ".join(m.header for m in measures) + " |"]
+    rows.append("|---" * (len(measures) + 1) + "|")
+    for label, results in runs.items():
+        cells = []
+        for measure in measures:
+            values = [r[measure.key] for r in results if r.get(measure.key) is not None]
+            values = torch.tensor(values, dtype=torch.float64)
+            cell = measure.format(values.mean().item() if len(values) else None)
+            if len(values) > 1:
+                cell += f" ± {measure.format(values.std().item())}"
+            cells.append(cell)
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)

@@ -1,16 +1,21 @@
-"""Training methods by name.
+"""Training methods by name: the registry.
 
 ``make_method("ae")`` is AEAI with every lambda at 0 (the plain autoencoder);
 ``make_method("aeai")`` uses the paper's lambdas; any option can be overridden, e.g.
 ``make_method("ae", lambda_adv=0.01)`` is AE+A.
+
+Adding a method: write ``methods/<name>.py`` with a :class:`~aeai_lib.methods.base.Method`
+subclass (its ``Options`` dataclass, networks, optimisers and losses) and add one line to
+:data:`METHODS`. The command line (``--method <name> --set option=value``), the training
+loop, checkpoints, the evaluation and the report then know it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aeai_lib.methods.advai import AdvAI, AdvAIOptions
-from aeai_lib.methods.aeai import AEAI, AEAIOptions
+from aeai_lib.methods.advai import AdvAI
+from aeai_lib.methods.aeai import AEAI
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
 from aeai_lib.validation import check_choice
 
@@ -23,7 +28,12 @@ METHODS: dict[str, tuple[type[Method], dict[str, Any]]] = {
 
 
 def make_method(name: str, **options: Any) -> Method:
-    """Build the method registered as ``name``: its preset options, overridden by ``options``."""
+    """Build the method registered as ``name``: its preset options, overridden by ``options``.
+
+    Raises:
+        ValueError: an unknown method or option name, or an option value its ``Options``
+            refuses (TypeError for a value of the wrong type); the message names it.
+    """
     check_choice("method", name, METHODS)
     method_class, preset = METHODS[name]
     known = set(method_class.Options.__dataclass_fields__)
@@ -44,10 +54,8 @@ __all__ = [
     "ADVERSARY",
     "AEAI",
     "AUTOENCODER",
-    "AdvAI",
-    "AdvAIOptions",
     "METHODS",
-    "AEAIOptions",
+    "AdvAI",
     "Method",
     "StepLosses",
     "make_method",

@@ -137,7 +137,7 @@ class AEAI(Method):
         return "+".join(parts)
 
     def build_model(self, config: ModelConfig) -> AutoencoderModel:
-        model = AutoencoderModel(config, method_name=self.name)
+        model = super().build_model(config)
         if self.options.lambda_adv > 0:
             model.auxiliary["discriminator"] = Discriminator(config)
         return model

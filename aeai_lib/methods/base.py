@@ -2,8 +2,18 @@
 
 The training loop knows nothing about any particular method. Each step it asks the method for
 its losses on a batch of images and, for every parameter group the method names, takes one
-optimiser step on that group's objective. Adding a method (ACAI, AAE, beta-VAE, GAIA, AMR,
-AdvAI...) means writing one such class and registering it; the loop stays as it is.
+optimiser step on that group's objective. A method owns everything that is its own:
+
+* ``Options``: a frozen dataclass of its settings; every field is settable from the command
+  line (``--set name=value``) and recorded in checkpoints;
+* :meth:`build_encoder`, :meth:`build_decoder`: the autoencoder (default: the VGG-like pair of
+  :mod:`aeai_lib.models`); :meth:`build_model` adds the auxiliary networks it trains;
+* :meth:`learned_interpolations`: interpolations its networks define (AdvAI's ``"advai"``);
+* :meth:`parameter_groups` and :meth:`make_optimizers`: what each objective updates, and how;
+* :meth:`losses`: the objectives of one step.
+
+Adding a method (AAE, ACAI, beta-VAE, GAIA, AMR...) is one file under ``methods/`` with such a
+class and one line in the registry, :data:`aeai_lib.methods.METHODS`.
 """
 
 from __future__ import annotations
@@ -14,10 +24,14 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from aeai_lib.models import AutoencoderModel, ModelConfig
+from aeai_lib.interpolation import Interpolation
+from aeai_lib.models import AutoencoderModel, Decoder, Encoder, ModelConfig
 
 AUTOENCODER = "autoencoder"
 ADVERSARY = "adversary"
+ADVERSARY_BETAS = (0.5, 0.999)
+"""Adam's betas for every group but the autoencoder's (the usual GAN setting, Radford et al.
+2016); the autoencoder keeps Adam's defaults (0.9, 0.999)."""
 
 
 @dataclass
@@ -34,14 +48,15 @@ class StepLosses:
 
 
 class Method:
-    """Base class of training methods. Subclasses set ``name`` and ``Options`` and implement
-    :meth:`build_model`, :meth:`parameter_groups` and :meth:`losses`."""
+    """Base class of training methods. Subclasses set ``name`` and ``Options`` (a frozen
+    dataclass whose defaults are the method's) and implement :meth:`losses`; they override
+    the other methods where they differ from a plain autoencoder."""
 
     name: ClassVar[str]
     Options: ClassVar[type]
 
-    def __init__(self, options: Any) -> None:
-        self.options = options
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else self.Options()
 
     @property
     def label(self) -> str:
@@ -52,13 +67,53 @@ class Method:
         """The options as a plain dict (stored in checkpoints)."""
         return asdict(self.options)
 
+    def build_encoder(self, config: ModelConfig) -> nn.Module:
+        """The encoder: images (N, C, H, W) in [0, 1] -> codes (N, latent_dim) when called.
+
+        A method whose encoder has more to say (a beta-VAE's log-variance) returns a module
+        that offers it through another method and still gives the codes when called.
+        """
+        return Encoder(config)
+
+    def build_decoder(self, config: ModelConfig) -> nn.Module:
+        """The decoder: codes (N, latent_dim) -> images (N, C, H, W) in [0, 1]."""
+        return Decoder(config)
+
     def build_model(self, config: ModelConfig) -> AutoencoderModel:
-        """A fresh model with the auxiliary networks this method trains."""
-        return AutoencoderModel(config, method_name=self.name)
+        """A fresh model; subclasses add the auxiliary networks they train to ``auxiliary``."""
+        return AutoencoderModel(
+            config,
+            self.build_encoder(config),
+            self.build_decoder(config),
+            method_name=self.name,
+            label=self.label,
+            learned_interpolations=self.learned_interpolations,
+        )
+
+    def learned_interpolations(self, model: AutoencoderModel) -> dict[str, Interpolation]:
+        """Interpolations defined by the model's own networks, by name (default: none)."""
+        return {}
 
     def parameter_groups(self, model: AutoencoderModel) -> dict[str, list[nn.Parameter]]:
         """The parameters each objective optimises, keyed by group name."""
         return {AUTOENCODER: [*model.encoder.parameters(), *model.decoder.parameters()]}
+
+    def make_optimizers(
+        self, groups: dict[str, list[nn.Parameter]], lr: float, adversary_lr: float
+    ) -> dict[str, torch.optim.Optimizer]:
+        """One optimiser per parameter group (``lr`` and ``adversary_lr`` from the TrainConfig).
+
+        Default: Adam at ``lr`` for the autoencoder, and Adam at ``adversary_lr`` with betas
+        :data:`ADVERSARY_BETAS` for every other group (discriminators, critics, AdvAI's
+        correction network). A method whose paper says otherwise (other betas, weight decay)
+        overrides this.
+        """
+        return {
+            name: torch.optim.Adam(params, lr=lr)
+            if name == AUTOENCODER
+            else torch.optim.Adam(params, lr=adversary_lr, betas=ADVERSARY_BETAS)
+            for name, params in groups.items()
+        }
 
     def losses(
         self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator

@@ -1,10 +1,10 @@
 """AdvAI-AE (Li et al., IEEE MultiMedia 2022): an autoencoder regularised in both spaces.
 
 * Latent space: an MMD term pulls a batch of codes towards samples of N(0, I), and the AdvAI
-  correction R (:mod:`aeai_lib.advai`) bends interpolation paths so that interpolants look
+  correction R (:mod:`.correction`) bends interpolation paths so that interpolants look
   like real codes to the alpha regressor D_R.
-* Data space: an ACAI-style image critic c regresses the (folded) alpha of decoded
-  interpolants and the autoencoder learns to make it answer 0::
+* Data space: an ACAI-style image critic c (:func:`aeai_lib.losses.critic_losses`) regresses
+  the (folded) alpha of decoded interpolants and the autoencoder learns to make it answer 0::
 
     critic:       mean (c(x_hat(alpha)) - min(alpha, 1 - alpha))^2 + mean c(g x + (1 - g) x_hat)^2
     autoencoder:  MSE(x, x_hat) + lambda_prior MMD^2(codes, N(0, I))
@@ -50,27 +50,26 @@ from dataclasses import dataclass
 
 import torch
 
-from aeai_lib.advai import (
+from aeai_lib.interpolation import Interpolation
+from aeai_lib.losses import critic_losses, mmd_squared, reconstruction_loss
+from aeai_lib.methods.advai.correction import (
     AlphaRegressor,
     CorrectionNetwork,
     CorrectionOptions,
     adversarial_losses,
-    alpha_target,
 )
-from aeai_lib.losses import reconstruction_loss
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
-from aeai_lib.models import AutoencoderModel, Discriminator, ModelConfig
+from aeai_lib.models import AutoencoderModel, Critic, ModelConfig
 from aeai_lib.priors import sample_prior
 from aeai_lib.validation import check_choice, check_nonnegative, check_positive_int
 
 CORRECTION = "correction"
 SCHEDULES: tuple[str, ...] = ("joint", "pretrained")
-BANDWIDTH_FACTORS: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
-class AdvAIOptions:
-    """AdvAI-AE's weights, schedule and the architecture of R and D_R.
+class AdvAIOptions(CorrectionOptions):
+    """AdvAI-AE's weights and schedule, and the architecture of R and D_R (inherited).
 
     Attributes:
         lambda_prior: weight of the MMD term pulling codes towards N(0, I) (public code: 1).
@@ -84,13 +83,18 @@ class AdvAIOptions:
             adversary_lr bring R about 1.6x closer to the prior than lerp by MMD; 16 pairs
             a step, as many as a batch of 32 images has, left R unstable and no better).
         alphas_per_pair: alphas drawn per pair and step (default 1, moderate cost).
-        hidden, per_coordinate, loss, fold_alpha, input_scale: R and D_R, as
-            :class:`aeai_lib.advai.CorrectionOptions`. Defaults: 512 hidden units (the public
-            code uses 1200), whole codes, squared losses, folded alpha, and input_scale 1.0
-            (the public code uses 5; trained on Gaussians, 1.0 ends about 3x closer to the
-            prior than 5 in 16-D, and in 64-D R with 5 does not even beat lerp).
+        hidden: units of each hidden layer of R and D_R (default 512; the public code uses
+            1200).
+        input_scale: codes are multiplied by it on entering R and D_R, R's output divided
+            (default 1.0; the public code uses 5, but trained on Gaussians 1.0 ends about 3x
+            closer to the prior than 5 in 16-D, and in 64-D R with 5 does not even beat lerp).
+
+    ``per_coordinate``, ``loss`` and ``fold_alpha`` are those of
+    :class:`~aeai_lib.methods.advai.correction.CorrectionOptions`, defaults included.
     """
 
+    hidden: int = 512
+    input_scale: float = 1.0
     lambda_prior: float = 1.0
     lambda_critic: float = 0.5
     gamma: float = 0.2
@@ -98,13 +102,9 @@ class AdvAIOptions:
     pretrain_steps: int = 1000
     prior_pairs: int = 256
     alphas_per_pair: int = 1
-    hidden: int = 512
-    per_coordinate: bool = False
-    loss: str = "squared"
-    fold_alpha: bool = True
-    input_scale: float = 1.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_nonnegative("lambda_prior", self.lambda_prior)
         check_nonnegative("lambda_critic", self.lambda_critic)
         if not 0.0 <= check_nonnegative("gamma", self.gamma) <= 1.0:
@@ -113,43 +113,11 @@ class AdvAIOptions:
         check_positive_int("pretrain_steps", self.pretrain_steps)
         check_positive_int("prior_pairs", self.prior_pairs, minimum=2)
         check_positive_int("alphas_per_pair", self.alphas_per_pair)
-        self.correction_options()  # raises on invalid options of R and D_R
         if self.schedule == "pretrained" and self.lambda_prior == 0:
             raise ValueError(
                 "schedule 'pretrained' trains R on N(0, I) samples, which needs codes pulled "
                 "towards N(0, I): set lambda_prior > 0 or use schedule 'joint'"
             )
-
-    def correction_options(self) -> CorrectionOptions:
-        """The options of R and D_R."""
-        return CorrectionOptions(
-            hidden=self.hidden,
-            per_coordinate=self.per_coordinate,
-            loss=self.loss,
-            fold_alpha=self.fold_alpha,
-            input_scale=self.input_scale,
-        )
-
-
-def prior_mmd(codes: torch.Tensor, samples: torch.Tensor) -> torch.Tensor:
-    """Differentiable squared MMD between codes (N, D) and prior samples (M, D), N, M >= 2.
-
-    Unbiased estimate with a sum of Gaussian kernels whose bandwidths are the median
-    distance of the pooled set (not differentiated) times 0.5, 1 and 2, clamped at 0 as the
-    public code does (a negative estimate is sampling noise). A scalar >= 0.
-    """
-    n, m = len(codes), len(samples)
-    pooled = torch.cat([codes, samples])
-    norms = pooled.square().sum(1)
-    squared = (norms[:, None] + norms[None, :] - 2 * pooled @ pooled.T).clamp_min(0.0)
-    off_diagonal = ~torch.eye(n + m, dtype=torch.bool, device=pooled.device)
-    median = squared.detach()[off_diagonal].median().clamp_min(1e-12)
-    kernel = sum(torch.exp(-squared / (2 * factor**2 * median)) for factor in BANDWIDTH_FACTORS)
-    kernel = kernel * off_diagonal
-    k_xx = kernel[:n, :n].sum() / (n * (n - 1))
-    k_yy = kernel[n:, n:].sum() / (m * (m - 1))
-    k_xy = kernel[:n, n:].mean()
-    return (k_xx + k_yy - 2 * k_xy).clamp_min(0.0)
 
 
 class AdvAI(Method):
@@ -158,21 +126,22 @@ class AdvAI(Method):
     name = "advai"
     Options = AdvAIOptions
 
-    def __init__(self, options: AdvAIOptions | None = None) -> None:
-        super().__init__(options or AdvAIOptions())
-
     @property
     def label(self) -> str:
         return "AdvAI"
 
     def build_model(self, config: ModelConfig) -> AutoencoderModel:
-        model = AutoencoderModel(config, method_name=self.name)
-        correction, regressor = self.options.correction_options().networks(config.latent_dim)
+        model = super().build_model(config)
+        correction, regressor = self.options.networks(config.latent_dim)
         model.auxiliary["correction"] = correction
         model.auxiliary["alpha_regressor"] = regressor
         if self.options.lambda_critic > 0:
-            model.auxiliary["critic"] = Discriminator(config)
+            model.auxiliary["critic"] = Critic(config)
         return model
+
+    def learned_interpolations(self, model: AutoencoderModel) -> dict[str, Interpolation]:
+        """``"advai"``: the path of the trained correction network R."""
+        return {"advai": model.auxiliary["correction"].interpolate}
 
     def parameter_groups(self, model: AutoencoderModel) -> dict[str, list[torch.nn.Parameter]]:
         groups = super().parameter_groups(model)
@@ -203,13 +172,14 @@ class AdvAI(Method):
         prior_samples = sample_prior("gaussian", len(codes), codes.shape[1], generator)
         terms = {
             "reconstruction": reconstruction_loss(images, reconstructions),
-            "prior_mmd": prior_mmd(codes, prior_samples.to(codes.device)),
+            # clamped at 0 as the public code does: a negative estimate is sampling noise
+            "prior_mmd": mmd_squared(codes, prior_samples.to(codes.device)).clamp_min(0.0),
         }
         total = terms["reconstruction"] + o.lambda_prior * terms["prior_mmd"]
         critic_loss = None
         if "critic" in model.auxiliary:
-            terms["critic_ae"], critic_loss = self._critic_losses(
-                model.auxiliary["critic"], images, reconstructions, path_images, alphas
+            terms["critic_ae"], critic_loss = critic_losses(
+                model.auxiliary["critic"], images, reconstructions, path_images, alphas, o.gamma
             )
             total = total + o.lambda_critic * terms["critic_ae"]
         terms.update(correction=r_loss, alpha_regressor=d_loss)
@@ -236,10 +206,9 @@ class AdvAI(Method):
         """
         correction: CorrectionNetwork = model.auxiliary["correction"]
         regressor: AlphaRegressor = model.auxiliary["alpha_regressor"]
-        options = self.options.correction_options()
         if not self._pretraining(step):
             return adversarial_losses(
-                correction, regressor, sources, targets, alphas, codes, options
+                correction, regressor, sources, targets, alphas, codes, self.options
             )
         n = self.options.prior_pairs
         z1, z2, real = sample_prior("gaussian", 3 * n, codes.shape[1], generator).split(n)
@@ -248,32 +217,13 @@ class AdvAI(Method):
             correction,
             regressor,
             *(t.to(codes.device) for t in (z1, z2, prior_alphas, real)),
-            options,
+            self.options,
         )
         return correction.mix(sources, targets, alphas), r_loss, d_loss
 
     def _pretraining(self, step: int) -> bool:
         """Whether this step belongs to the pretraining phase of the "pretrained" schedule."""
         return self.options.schedule == "pretrained" and step < self.options.pretrain_steps
-
-    def _critic_losses(
-        self,
-        critic: Discriminator,
-        images: torch.Tensor,
-        reconstructions: torch.Tensor,
-        path_images: torch.Tensor,
-        alphas: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(the autoencoder's critic term, the critic's loss), ACAI-style, one critic pass.
-
-        images, reconstructions (B, C, H, W); path_images (M, C, H, W) decoded at alphas (M,).
-        """
-        gamma = self.options.gamma
-        blend = gamma * images + (1 - gamma) * reconstructions
-        scores = critic(torch.cat([path_images, blend]))
-        path_scores, blend_scores = scores[: len(alphas)], scores[len(alphas) :]
-        critic_loss = (path_scores - alpha_target(alphas, fold=True)).square().mean()
-        return path_scores.square().mean(), critic_loss + blend_scores.square().mean()
 
     def _objectives(
         self,
