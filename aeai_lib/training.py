@@ -1,7 +1,8 @@
 """The training loop: any method, CPU or CUDA, reproducible, resumable, watched for NaN.
 
 Each step draws a batch of training images (with replacement, from a seeded generator), asks
-the method for its losses, and steps one Adam optimiser per parameter group the method names.
+the method for its losses, and steps the optimiser of each parameter group the method names
+(:meth:`~aeai_lib.methods.base.Method.make_optimizers`: Adam unless the method says otherwise).
 Both objectives are computed on one forward pass and back-propagated each into its own group
 (``backward(inputs=...)``), then both optimisers step: simultaneous updates, as is usual for
 GAN-style training. Resuming restores the weights, the optimisers and the generator, so a

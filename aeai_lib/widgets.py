@@ -13,11 +13,12 @@ Beside the models, the ground truth: for the pole dataset the exact image render
 interpolated (theta, phi), phi along the shorter arc; for other datasets with parameters the
 dataset image nearest to the interpolated parameters; none for datasets without parameters.
 
-Speed: the codes of the whole dataset (for the PCA and the endpoints) are computed once per
-model at construction. A pair or method change decodes the path on ``alpha_grid(PATH_STEPS)``
-and redraws the plots' backgrounds; a slider move decodes at most one code per model (frames
-are cached per alpha for the current pair and method) and draws the marker onto the cached
-background with PIL, which keeps it well under 100 ms at 64x64 on two CPU cores.
+Each column is a :class:`~aeai_lib.explorer_panel.ModelPanel`. Speed: the codes of the whole
+dataset (for the PCA and the endpoints) are computed once per model at construction. A pair
+or method change decodes the path on ``alpha_grid(PATH_STEPS)`` and redraws the plots'
+backgrounds; a slider move decodes at most one code per model (frames are cached per alpha
+for the current pair and method) and draws the marker onto the cached background with PIL,
+which keeps it well under 100 ms at 64x64 on two CPU cores.
 """
 
 from __future__ import annotations

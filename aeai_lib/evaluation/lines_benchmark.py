@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from aeai_lib.data.lines import render, to_acai_range
+from aeai_lib.evaluation.ground_truth import wrap_angle
 from aeai_lib.validation import check_images, check_positive_int
 
 N_REFERENCE = 10000
@@ -110,7 +111,7 @@ def true_interpolation(
             f"start_angles and end_angles must have the same length, got {len(start)} and "
             f"{len(end)}; pass one end angle per start angle"
         )
-    delta = torch.remainder(end - start + math.pi, 2 * math.pi) - math.pi
+    delta = wrap_angle(end - start, 2 * math.pi)
     fractions = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)
     angles = start[:, None] + fractions[None, :] * delta[:, None]
     return render(angles.reshape(-1), size).reshape(len(start), steps, 1, size, size)
