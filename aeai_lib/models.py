@@ -227,10 +227,10 @@ class AutoencoderModel(nn.Module):
             return get_interpolation(name)
         learned = self._learned()
         if name not in learned:
+            hint = "; a learned one such as 'advai' comes with its method (--method advai)"
             raise ValueError(
                 f"unknown interpolation {name!r} for this {self.label} model; choose one of: "
-                f"{', '.join(self.interpolation_names)} (a learned interpolation such as "
-                "'advai' comes with the method that learns it, e.g. --method advai)"
+                f"{', '.join(self.interpolation_names)}{'' if learned else hint}"
             )
         return learned[name]
 

@@ -145,3 +145,11 @@ def test_decode_rejects_bad_codes(small_model: AutoencoderModel, codes: object, 
 def test_plain_autoencoder_has_no_auxiliary_networks(small_model: AutoencoderModel) -> None:
     assert len(small_model.auxiliary) == 0
     assert small_model.method_name == "ae"
+
+
+def test_an_interpolation_the_model_does_not_offer_is_named(
+    small_model: AutoencoderModel,
+) -> None:
+    assert small_model.interpolation_names == ("lerp", "slerp", "normalized")
+    with pytest.raises(ValueError, match=r"'advai' for this AE model; choose one of: lerp, slerp"):
+        small_model.interpolation("advai")

@@ -118,6 +118,12 @@ def test_two_models_side_by_side_share_pair_method_and_alpha(dataset, model):
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
 
 
+def test_columns_are_titled_with_the_methods_labels(dataset, model):
+    ae_a = make_method("ae", lambda_adv=0.01).build_model(ModelConfig(image_size=SIZE))
+    explorer = LatentExplorer([model, ae_a.eval(), model], dataset)
+    assert explorer.labels == ["AE #1", "AE+A #2", "AE #3"]
+
+
 def test_thumbnail_buttons_set_the_endpoints(dataset, model):
     explorer = LatentExplorer(model, dataset)
     thumbnail = explorer.thumbnails[3]
