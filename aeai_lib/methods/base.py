@@ -27,10 +27,14 @@ class StepLosses:
     objectives: per parameter group ("autoencoder", "adversary"), the scalar to minimise
         this step. A group missing here is not updated this step.
     terms: every loss term as a scalar tensor, for the history and for NaN checks.
+    components: the weighted terms whose sum is the autoencoder's objective (e.g.
+        ``{"reconstruction": L_R, "adversarial": lambda_A L_A}``); the training diagnostics
+        measure each one's gradient norm on the encoder and the decoder.
     """
 
     objectives: dict[str, torch.Tensor]
     terms: dict[str, torch.Tensor] = field(default_factory=dict)
+    components: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class Method:
@@ -59,6 +63,27 @@ class Method:
     def parameter_groups(self, model: AutoencoderModel) -> dict[str, list[nn.Parameter]]:
         """The parameters each objective optimises, keyed by group name."""
         return {AUTOENCODER: [*model.encoder.parameters(), *model.decoder.parameters()]}
+
+    @property
+    def adversary_steps(self) -> int:
+        """Adversary updates per autoencoder update; above 1 the training loop calls
+        :meth:`adversary_losses` on fresh batches for the extra ones."""
+        return 1
+
+    def check_schedule(self, steps: int) -> None:
+        """Raise ValueError when the options do not fit a run of ``steps`` steps."""
+
+    def adversary_losses(
+        self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator
+    ) -> StepLosses:
+        """The adversary's objective alone on a batch (for :attr:`adversary_steps` > 1)."""
+        raise NotImplementedError(f"method {self.name!r} has no extra adversary updates")
+
+    def heldout_diagnostics(
+        self, model: AutoencoderModel, images: torch.Tensor, generator: torch.Generator
+    ) -> dict[str, float]:
+        """Scalars that describe the adversary on held-out images (B, C, H, W); none here."""
+        return {}
 
     def losses(
         self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator
