@@ -39,7 +39,7 @@ from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
 from aeai_lib.models import AutoencoderModel, Discriminator, ModelConfig
 from aeai_lib.validation import check_choice, check_nonnegative, check_positive_int
 
-SMOOTHNESS_ESTIMATORS = ("jvp", "finite_difference")
+SMOOTHNESS_ESTIMATORS = ("jvp", "sibling", "finite_difference")
 
 
 LOSS_CONVENTIONS = ("mean", "sum")
@@ -74,8 +74,13 @@ class AEAIOptions:
             M - 1 of them. Default 2: twice the paper's text (one alpha per pair); over a few
             hundred steps every grid point is visited thousands of times. None follows the
             paper's formulas literally (about 15x an AE step at M = 16).
-        smoothness: "jvp" (exact d x_hat / d a by forward-mode autodiff, default) or
-            "finite_difference" (on the grid; needs alphas_per_pair=None).
+        smoothness: how d x_hat / d a is estimated. "jvp": exactly, by forward-mode autodiff
+            at every decoded point (default). "sibling": each of the K drawn grid points
+            n / M (n = 1..M-2) comes with its sibling (n + 1) / M, decoded in the same batch;
+            the derivative is M (x_hat((n+1)/M) - x_hat(n/M)), the paper's grid finite
+            difference, and both points also serve L_A and L_C (2 K interpolants per pair,
+            no extra pass). "finite_difference": the same difference over the whole grid
+            (needs alphas_per_pair=None).
         endpoints_as_fakes: whether reconstructions (a = 0, 1) count as fakes for the
             discriminator and in L_A. Default False: the discriminator separates real
             images from in-between images, which is the credibility condition; blur at the
@@ -124,6 +129,13 @@ class AEAIOptions:
             raise ValueError(
                 "grid_intervals (M) = 1 leaves no interpolant between the endpoints; use M >= 2"
             )
+        if self.smoothness == "sibling" and (self.alphas_per_pair is None or interior < 2):
+            raise ValueError(
+                "smoothness='sibling' draws alphas_per_pair grid points with their siblings; "
+                "give alphas_per_pair an integer and use grid_intervals (M) >= 3"
+            )
+        if self.smoothness == "sibling":
+            interior -= 1  # the last interior point has no interior sibling
         if self.alphas_per_pair is not None:
             check_positive_int("alphas_per_pair", self.alphas_per_pair)
             if self.uses_path and self.alphas_per_pair > interior:
@@ -219,13 +231,16 @@ class AEAI(Method):
         return weight * min(1.0, (step + 1) / warmup) if warmup else weight
 
     def sample_alphas(self, n_pairs: int, generator: torch.Generator) -> torch.Tensor:
-        """Interior grid alphas per pair, (n_pairs, K), each in {1/M, ..., (M-1)/M}."""
+        """Interior grid alphas per pair, each in {1/M, ..., (M-1)/M}: (n_pairs, K), or with
+        ``smoothness="sibling"`` (n_pairs, 2 K), the K drawn points then their siblings."""
         m = self.options.grid_intervals
-        interior = torch.arange(1, m, dtype=torch.float32) / m
+        sibling = self.options.smoothness == "sibling"
+        interior = torch.arange(1, m - 1 if sibling else m, dtype=torch.float32) / m
         if self.options.alphas_per_pair is None:
             return interior.expand(n_pairs, -1)
-        order = torch.rand(n_pairs, m - 1, generator=generator).argsort(dim=1)
-        return interior[order[:, : self.options.alphas_per_pair]]
+        order = torch.rand(n_pairs, len(interior), generator=generator).argsort(dim=1)
+        alphas = interior[order[:, : self.options.alphas_per_pair]]
+        return torch.cat([alphas, alphas + 1 / m], dim=1) if sibling else alphas
 
     def path_codes(
         self, codes: torch.Tensor, generator: torch.Generator
@@ -331,6 +346,10 @@ class AEAI(Method):
                 skip = slice(2 * n_pairs, len(images))  # rows of an unpaired odd image
                 grid_velocities = torch.cat([velocities[: skip.start], velocities[skip.stop :]])
                 terms["smoothness"] = smoothness_loss(grid_velocities)
+            elif o.smoothness == "sibling":
+                points, siblings = path_images.unflatten(0, (n_pairs, n_alphas)).chunk(2, dim=1)
+                velocities = (siblings - points) * o.grid_intervals
+                terms["smoothness"] = smoothness_loss(velocities)
             else:
                 path = torch.cat(
                     [
