@@ -41,6 +41,21 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
+def r1_penalty(discriminator: nn.Module, real_images: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): mean over real images (N, C, H, W) of ||d logit / d x||^2.
+
+    The squared norm is summed over the C * H * W pixels of each image. A zero-centred
+    gradient penalty on real data only: it keeps the discriminator flat on the data, so it
+    cannot grow arbitrarily sharp around the real images (the failure mode in which one player
+    wins and the other's gradient vanishes or explodes). The returned value is differentiable
+    with respect to the discriminator's weights (double backward); the images are not changed.
+    Weight it by gamma / 2 as in the paper.
+    """
+    images = real_images.detach().requires_grad_(True)
+    (gradients,) = torch.autograd.grad(discriminator(images).sum(), images, create_graph=True)
+    return gradients.pow(2).flatten(1).sum(dim=1).mean()
+
+
 def cycle_consistency_loss(codes: torch.Tensor, recycled_codes: torch.Tensor) -> torch.Tensor:
     """L_C: mean of (z - f(g(z)))^2 relative to the spread of the codes, both (K, D), K >= 2.
 

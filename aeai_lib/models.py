@@ -123,16 +123,25 @@ class Discriminator(nn.Module):
 
     Strided 4x4 convolutions with LeakyReLU and no normalisation, so that each image is
     scored on its own (no batch statistics mixing real and interpolated images).
+
+    With ``spectral_norm=True`` every convolution and the linear layer are divided by their
+    largest singular value (Miyato et al. 2018, one power iteration per forward pass in
+    training mode), so D is at most 1-Lipschitz per layer and cannot sharpen faster than the
+    autoencoder can follow.
     """
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, spectral_norm: bool = False) -> None:
         super().__init__()
+        wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
         layers: list[nn.Module] = []
         in_channels = config.channels
         for width in config.block_widths:
-            layers += [nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            layers += [
+                wrap(nn.Conv2d(in_channels, width, 4, stride=2, padding=1)),
+                nn.LeakyReLU(0.2),
+            ]
             in_channels = width
-        layers += [nn.Flatten(), nn.Linear(in_channels * 16, 1)]
+        layers += [nn.Flatten(), wrap(nn.Linear(in_channels * 16, 1))]
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

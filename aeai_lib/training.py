@@ -24,9 +24,11 @@ from tqdm.auto import tqdm
 
 from aeai_lib.checkpoint import load_checkpoint, save_checkpoint
 from aeai_lib.data.base import ImageDataset
+from aeai_lib.data.validation import validation_images
 from aeai_lib.device import pick_device, seed_everything
-from aeai_lib.inference import reconstruction_error
-from aeai_lib.methods.base import Method
+from aeai_lib.inference import inference, reconstruction_error
+from aeai_lib.losses import reconstruction_loss
+from aeai_lib.methods.base import ADVERSARY, Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
 from aeai_lib.validation import check_images, check_nonnegative, check_positive_int
 
@@ -51,6 +53,8 @@ class TrainConfig:
         device: "cpu", "cuda", "mps" or None for :func:`~aeai_lib.device.pick_device`.
         bf16: bf16 autocast on CUDA (ignored with a warning elsewhere).
         checkpoint_every: also write the checkpoint every this many steps (0: only at the end).
+        diagnostics_every: every this many steps (and after the last) record the
+            diagnostics of :func:`diagnose` (0: never).
     """
 
     steps: int = 3000
@@ -61,6 +65,7 @@ class TrainConfig:
     device: str | None = None
     bf16: bool = False
     checkpoint_every: int = 500
+    diagnostics_every: int = 100
 
     def __post_init__(self) -> None:
         check_positive_int("steps", self.steps, minimum=0)
@@ -68,18 +73,61 @@ class TrainConfig:
         check_nonnegative("lr", self.lr)
         check_nonnegative("adversary_lr", self.adversary_lr)
         check_positive_int("checkpoint_every", self.checkpoint_every, minimum=0)
+        check_positive_int("diagnostics_every", self.diagnostics_every, minimum=0)
 
 
 @dataclass
 class TrainingResult:
-    """A trained model (eval mode) with its per-step loss history, measures and training time
-    in seconds (summed over resumed runs)."""
+    """A trained model (eval mode) with its per-step loss history, its diagnostics (every
+    ``diagnostics_every`` steps, see :func:`diagnose`), measures and training time in seconds
+    (summed over resumed runs)."""
 
     model: AutoencoderModel
     method: Method
     history: dict[str, list[float]]
     metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    diagnostics: dict[str, list[float]] = field(default_factory=dict)
+
+
+def diagnose(
+    method: Method,
+    model: AutoencoderModel,
+    components: dict[str, torch.Tensor],
+    validation: torch.Tensor | None,
+    step: int,
+) -> dict[str, float]:
+    """What explains a run's balance at one step, as plain floats.
+
+    * ``grad/encoder/<term>``, ``grad/decoder/<term>``: the L2 norm of each weighted term's
+      gradient (``components``, from the step's forward pass) with respect to all encoder
+      or all decoder weights: the push each term gives, which loss values do not show.
+    * ``val_reconstruction``: MSE per pixel of held-out ``validation`` images (B, C, H, W)
+      (:func:`aeai_lib.data.validation.validation_images`; absent when None).
+    * the method's :meth:`~aeai_lib.methods.base.Method.heldout_diagnostics` on them (AEAI:
+      the discriminator's accuracy and mean D(x) on real images and their interpolants).
+
+    Held-out measures run in eval mode under no_grad with a generator seeded by ``step``, so
+    they do not change the training run.
+    """
+    result: dict[str, float] = {"step": float(step)}
+    parts = {
+        "encoder": list(model.encoder.parameters()),
+        "decoder": list(model.decoder.parameters()),
+    }
+    for name, component in components.items():
+        for part, params in parts.items():
+            grads = torch.autograd.grad(component, params, retain_graph=True, allow_unused=True)
+            squares = [g.pow(2).sum() for g in grads if g is not None]
+            norm = torch.stack(squares).sum().sqrt().item() if squares else 0.0
+            result[f"grad/{part}/{name}"] = norm
+    if validation is not None:
+        with inference(model):
+            reconstructions = model.decoder(model.encoder(validation))
+            result["val_reconstruction"] = reconstruction_loss(validation, reconstructions).item()
+            generator = torch.Generator().manual_seed(step)
+            result.update(method.heldout_diagnostics(model, validation, generator))
+    return result
 
 
 def default_model_config(dataset: ImageDataset, latent_dim: int | None = None) -> ModelConfig:
@@ -137,6 +185,7 @@ def train(
         NonFiniteLossError: a loss term became NaN or inf; the message names term and step.
     """
     model_config = model_config or default_model_config(dataset)
+    method.check_schedule(config.steps)
     check_images(
         dataset.train_images,
         name="training images",
@@ -149,6 +198,7 @@ def train(
     groups = method.parameter_groups(model)
     optimizers = method.make_optimizers(groups, config.lr, config.adversary_lr)
     history: dict[str, list[float]] = {}
+    diagnostics: dict[str, list[float]] = {}
     start_step = 0
     earlier_seconds = 0.0  # training time of the runs this one resumes
 
@@ -170,6 +220,7 @@ def train(
             optimizer.load_state_dict(record["optimizer_states"][name])
         generator.set_state(record["generator_state"])
         history = {name: list(values) for name, values in record["history"].items()}
+        diagnostics = {k: list(v) for k, v in record.get("diagnostics", {}).items()}
         start_step = record["step"]
         earlier_seconds = record.get("train_seconds", 0.0)
 
@@ -182,6 +233,8 @@ def train(
         else contextlib.nullcontext()
     )
     train_images = dataset.train_images.to(device)
+    validation = validation_images(dataset, seed=config.seed)
+    validation = None if validation is None else validation.to(device)
 
     def write_checkpoint(step: int, metrics: dict[str, float]) -> None:
         save_checkpoint(
@@ -195,6 +248,7 @@ def train(
                 "optimizer_states": {name: opt.state_dict() for name, opt in optimizers.items()},
                 "generator_state": generator.get_state(),
                 "history": history,
+                "diagnostics": diagnostics,
                 "metrics": metrics,
                 "train_seconds": earlier_seconds + time.perf_counter() - started,
             },
@@ -212,10 +266,20 @@ def train(
         dynamic_ncols=True,
         mininterval=1.0,
     )
-    for step in bar:
+
+    def draw_batch() -> torch.Tensor:
         batch_idx = torch.randint(len(train_images), (config.batch_size,), generator=generator)
+        return train_images[batch_idx.to(device)]
+
+    for step in bar:
+        for _ in range(method.adversary_steps - 1):
+            with autocast:
+                extra = method.adversary_losses(model, draw_batch(), step, generator)
+            optimizers[ADVERSARY].zero_grad(set_to_none=True)
+            extra.objectives[ADVERSARY].backward(inputs=groups[ADVERSARY])
+            optimizers[ADVERSARY].step()
         with autocast:
-            losses = method.losses(model, train_images[batch_idx.to(device)], step, generator)
+            losses = method.losses(model, draw_batch(), step, generator)
         names = list(losses.terms)
         values = torch.stack([losses.terms[name].detach().float() for name in names]).tolist()
         for name, value in zip(names, values, strict=True):
@@ -225,6 +289,10 @@ def train(
                     "or the lambdas, or check the data for NaN"
                 )
             history.setdefault(name, []).append(value)
+        every = config.diagnostics_every
+        if every and (step % every == 0 or step == config.steps - 1):
+            for name, value in diagnose(method, model, losses.components, validation, step).items():
+                diagnostics.setdefault(name, []).append(value)
 
         stepped = [name for name in optimizers if name in losses.objectives]
         for name in stepped:
@@ -251,5 +319,10 @@ def train(
     if checkpoint is not None:
         write_checkpoint(config.steps, metrics)
     return TrainingResult(
-        model, method, history, metrics, earlier_seconds + time.perf_counter() - started
+        model,
+        method,
+        history,
+        metrics,
+        earlier_seconds + time.perf_counter() - started,
+        diagnostics,
     )

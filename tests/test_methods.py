@@ -19,10 +19,10 @@ from aeai_lib.methods import (
     ADVERSARY,
     AEAI,
     AUTOENCODER,
+    AEAIOptions,
     make_method,
     method_from_record,
 )
-from aeai_lib.methods.aeai import AEAIOptions
 from aeai_lib.models import AutoencoderModel, ModelConfig
 
 CONFIG = ModelConfig(image_size=32, channels=1, latent_dim=8)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aeai_lib.methods.advai import AdvAI
-from aeai_lib.methods.aeai import AEAI
+from aeai_lib.methods.advai import AdvAI, AdvAIOptions
+from aeai_lib.methods.aeai import AEAI, AEAIOptions
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
 from aeai_lib.validation import check_choice
 
@@ -54,8 +54,10 @@ __all__ = [
     "ADVERSARY",
     "AEAI",
     "AUTOENCODER",
+    "AEAIOptions",
     "METHODS",
     "AdvAI",
+    "AdvAIOptions",
     "Method",
     "StepLosses",
     "make_method",

@@ -31,6 +31,7 @@ from aeai_lib.losses import (
     discriminator_loss,
     finite_difference_smoothness,
     generator_adversarial_loss,
+    r1_penalty,
     reconstruction_loss,
     smoothness_loss,
 )
@@ -38,61 +39,103 @@ from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
 from aeai_lib.models import AutoencoderModel, Discriminator, ModelConfig
 from aeai_lib.validation import check_choice, check_nonnegative, check_positive_int
 
-SMOOTHNESS_ESTIMATORS = ("jvp", "finite_difference")
+SMOOTHNESS_ESTIMATORS = ("jvp", "sibling", "finite_difference")
+
+
+LOSS_CONVENTIONS = ("mean", "sum")
 
 
 @dataclass(frozen=True)
 class AEAIOptions:
-    """AEAI's weights and the choices the paper leaves open.
+    """AEAI's weights, the choices the paper leaves open, and the adversarial stabilisers.
 
     Attributes:
-        lambda_adv: weight of the adversarial term L_A (paper: 0.01).
+        lambda_adv: weight of the adversarial term L_A (paper: 0.01, under the paper's sums).
         lambda_cycle: weight of the cycle-consistency term L_C (paper: 0.01).
-        lambda_smooth: weight of the smoothness term L_S (default 0.01; paper: 0.1). The
-            terms here are per-pixel means, not the paper's sums, so the paper's numbers are
-            not the same weights. At 0.1 the pole model collapsed twice (measured: after ~800
-            steps the decoder's paths flattened, reconstruction MSE rose from 0.0016 to 0.015
-            and the discriminator won). At 0.01 it trained well for ~1200 steps, then the
-            discriminator won too (reconstruction 0.0010 -> 0.0074 by step 2000): adversarial
-            training is the open stability problem. Pass 0.1 for the paper's value.
+        lambda_smooth: weight of the smoothness term L_S (paper: 0.1).
+        loss_convention: how the lambdas are read. ``"mean"``: every term is a mean (per
+            pixel, per latent coordinate, per grid point), the lambdas weight those means.
+            ``"sum"``: the paper's per-pair sums (L_R over the 2 endpoints' pixels, L_A, L_C
+            and L_S over the M + 1 grid points, L_C over the D coordinates and L_S over the
+            pixels); the objective is then divided by L_R's factor 2 C H W, so the lambdas act
+            like these "mean" weights (see :meth:`mean_weights`):
+
+            ====  ==========================  ===========================================
+            term  "mean" weight equal to      paper's lambda, 64x64x3, M = 16, D = 256
+            ====  ==========================  ===========================================
+            L_A   lambda_A (M + 1) / (2 CHW)  0.01 -> 6.9e-6
+            L_C   lambda_C (M + 1) D / (2 CHW) 0.01 -> 1.8e-3
+            L_S   lambda_S (M + 1) / 2        0.1 -> 0.85
+            ====  ==========================  ===========================================
+
         grid_intervals: M, the alpha grid is n / M, n = 0..M (default 16: the paper's
             evaluation uses 17 points, a = n / 16).
         alphas_per_pair: K interior grid points drawn per pair each step, or None for all
-            M - 1 of them. Default 2: twice the paper's text (one alpha per pair), and the
-            AEAI step stays within 4x a plain AE step (benchmarks/train_step.py: K = 4 costs
-            5x); over a few hundred steps every grid point is visited thousands of times.
-            None follows the paper's formulas literally (about 15x an AE step at M = 16).
-        smoothness: "jvp" (exact d x_hat / d a by forward-mode autodiff, default) or
-            "finite_difference" (on the grid; needs alphas_per_pair=None).
+            M - 1 of them. Default 2: twice the paper's text (one alpha per pair); over a few
+            hundred steps every grid point is visited thousands of times. None follows the
+            paper's formulas literally (about 15x an AE step at M = 16).
+        smoothness: how d x_hat / d a is estimated. "jvp": exactly, by forward-mode autodiff
+            at every decoded point (default). "sibling": each of the K drawn grid points
+            n / M (n = 1..M-2) comes with its sibling (n + 1) / M, decoded in the same batch;
+            the derivative is M (x_hat((n+1)/M) - x_hat(n/M)), the paper's grid finite
+            difference, and both points also serve L_A and L_C (2 K interpolants per pair,
+            no extra pass). "finite_difference": the same difference over the whole grid
+            (needs alphas_per_pair=None).
         endpoints_as_fakes: whether reconstructions (a = 0, 1) count as fakes for the
             discriminator and in L_A. Default False: the discriminator separates real
             images from in-between images, which is the credibility condition; blur at the
             endpoints is L_R's business.
         discriminator_every: update the discriminator every this many steps (default 1:
             every step; the paper's "after each epoch" is steps-per-epoch).
+        discriminator_steps: discriminator updates per autoencoder update (default 1). The
+            extra updates each draw a fresh batch and decode its interpolants without
+            gradients for the autoencoder (as AMR's 5 steps per generator step).
+        r1_weight: gamma of the R1 penalty (gamma / 2) E ||grad_x logit D(x)||^2 on real
+            images (Mescheder et al. 2018); 0 turns it off.
+        spectral_norm: spectral normalisation of every discriminator layer (Miyato et al.
+            2018).
+        adversarial_warmup: L_A's weight rises linearly from 0 to lambda_adv over this many
+            steps (0: from the start), so the autoencoder learns to reconstruct before it
+            is asked to fool the discriminator.
     """
 
     lambda_adv: float = 0.01
     lambda_cycle: float = 0.01
     lambda_smooth: float = 0.01
+    loss_convention: str = "mean"
     grid_intervals: int = 16
     alphas_per_pair: int | None = 2
     smoothness: str = "jvp"
     endpoints_as_fakes: bool = False
     discriminator_every: int = 1
+    discriminator_steps: int = 1
+    r1_weight: float = 0.0
+    spectral_norm: bool = False
+    adversarial_warmup: int = 0
 
     def __post_init__(self) -> None:
         check_nonnegative("lambda_adv", self.lambda_adv)
         check_nonnegative("lambda_cycle", self.lambda_cycle)
         check_nonnegative("lambda_smooth", self.lambda_smooth)
+        check_nonnegative("r1_weight", self.r1_weight)
+        check_choice("loss_convention", self.loss_convention, LOSS_CONVENTIONS)
         check_positive_int("grid_intervals (M)", self.grid_intervals)
         check_choice("smoothness estimator", self.smoothness, SMOOTHNESS_ESTIMATORS)
         check_positive_int("discriminator_every", self.discriminator_every)
+        check_positive_int("discriminator_steps", self.discriminator_steps)
+        check_positive_int("adversarial_warmup", self.adversarial_warmup, minimum=0)
         interior = self.grid_intervals - 1
         if self.uses_path and interior < 1:
             raise ValueError(
                 "grid_intervals (M) = 1 leaves no interpolant between the endpoints; use M >= 2"
             )
+        if self.smoothness == "sibling" and (self.alphas_per_pair is None or interior < 2):
+            raise ValueError(
+                "smoothness='sibling' draws alphas_per_pair grid points with their siblings; "
+                "give alphas_per_pair an integer and use grid_intervals (M) >= 3"
+            )
+        if self.smoothness == "sibling":
+            interior -= 1  # the last interior point has no interior sibling
         if self.alphas_per_pair is not None:
             check_positive_int("alphas_per_pair", self.alphas_per_pair)
             if self.uses_path and self.alphas_per_pair > interior:
@@ -110,6 +153,27 @@ class AEAIOptions:
     def uses_path(self) -> bool:
         """Whether any term needs decoded interpolants."""
         return self.lambda_adv > 0 or self.lambda_cycle > 0 or self.lambda_smooth > 0
+
+    def mean_weights(self, pixels: int, latent_dim: int) -> dict[str, float]:
+        """The weights of the mean terms that these options amount to, for images of
+        ``pixels`` = C * H * W values and codes of ``latent_dim`` coordinates.
+
+        Returns ``{"adversarial", "cycle", "smoothness"}``; L_R's weight is 1. Under the
+        "mean" convention these are the lambdas themselves; under "sum" the conversions of
+        the table above.
+        """
+        if self.loss_convention == "mean":
+            return {
+                "adversarial": self.lambda_adv,
+                "cycle": self.lambda_cycle,
+                "smoothness": self.lambda_smooth,
+            }
+        points, endpoint_pixels = self.grid_intervals + 1, 2 * pixels
+        return {
+            "adversarial": self.lambda_adv * points / endpoint_pixels,
+            "cycle": self.lambda_cycle * points * latent_dim / endpoint_pixels,
+            "smoothness": self.lambda_smooth * points / 2,
+        }
 
 
 class AEAI(Method):
@@ -139,7 +203,7 @@ class AEAI(Method):
     def build_model(self, config: ModelConfig) -> AutoencoderModel:
         model = super().build_model(config)
         if self.options.lambda_adv > 0:
-            model.auxiliary["discriminator"] = Discriminator(config)
+            model.auxiliary["discriminator"] = Discriminator(config, self.options.spectral_norm)
         return model
 
     def parameter_groups(self, model: AutoencoderModel) -> dict[str, list[torch.nn.Parameter]]:
@@ -148,14 +212,81 @@ class AEAI(Method):
             groups[ADVERSARY] = list(model.auxiliary["discriminator"].parameters())
         return groups
 
+    @property
+    def adversary_steps(self) -> int:
+        """Discriminator updates per autoencoder update (1 without a discriminator)."""
+        return self.options.discriminator_steps if self.options.lambda_adv > 0 else 1
+
+    def check_schedule(self, steps: int) -> None:
+        if self.options.adversarial_warmup > steps:
+            raise ValueError(
+                f"adversarial_warmup = {self.options.adversarial_warmup} steps is longer than "
+                f"the run's {steps} steps; lower it to at most {steps} or train longer"
+            )
+
+    def adversarial_weight(self, step: int, pixels: int, latent_dim: int) -> float:
+        """L_A's mean weight at ``step``: ramped linearly over ``adversarial_warmup`` steps."""
+        weight = self.options.mean_weights(pixels, latent_dim)["adversarial"]
+        warmup = self.options.adversarial_warmup
+        return weight * min(1.0, (step + 1) / warmup) if warmup else weight
+
     def sample_alphas(self, n_pairs: int, generator: torch.Generator) -> torch.Tensor:
-        """Interior grid alphas per pair, (n_pairs, K), each in {1/M, ..., (M-1)/M}."""
+        """Interior grid alphas per pair, each in {1/M, ..., (M-1)/M}: (n_pairs, K), or with
+        ``smoothness="sibling"`` (n_pairs, 2 K), the K drawn points then their siblings."""
         m = self.options.grid_intervals
-        interior = torch.arange(1, m, dtype=torch.float32) / m
+        sibling = self.options.smoothness == "sibling"
+        interior = torch.arange(1, m - 1 if sibling else m, dtype=torch.float32) / m
         if self.options.alphas_per_pair is None:
             return interior.expand(n_pairs, -1)
-        order = torch.rand(n_pairs, m - 1, generator=generator).argsort(dim=1)
-        return interior[order[:, : self.options.alphas_per_pair]]
+        order = torch.rand(n_pairs, len(interior), generator=generator).argsort(dim=1)
+        alphas = interior[order[:, : self.options.alphas_per_pair]]
+        return torch.cat([alphas, alphas + 1 / m], dim=1) if sibling else alphas
+
+    def path_codes(
+        self, codes: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pairs (x[k], x[k + B // 2]) of a batch's codes (B, D) and their interpolated codes.
+
+        Returns (alphas (P, K, 1), path codes (P * K, D)), pair-major.
+        """
+        n_pairs = len(codes) // 2
+        if n_pairs < 1:
+            raise ValueError("AEAI needs a batch of at least 2 images to form pairs")
+        sources, targets = codes[:n_pairs], codes[n_pairs : 2 * n_pairs]
+        alphas = self.sample_alphas(n_pairs, generator).to(codes.device).unsqueeze(-1)
+        path = (1 - alphas) * sources.unsqueeze(1) + alphas * targets.unsqueeze(1)
+        return alphas, path.flatten(0, 1)
+
+    def discriminator_objective(
+        self, discriminator: torch.nn.Module, real: torch.Tensor, fakes: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Score real images and fakes in one pass.
+
+        Returns (fake logits, the discriminator's loss, its objective: the loss plus
+        (r1_weight / 2) R1). The fakes keep their graph, so the fake logits also serve L_A.
+        """
+        logits = discriminator(torch.cat([real, fakes]))
+        fake_logits = logits[len(real) :]
+        loss = discriminator_loss(logits[: len(real)], fake_logits)
+        if self.options.r1_weight > 0:
+            penalty = r1_penalty(discriminator, real)
+            return fake_logits, loss, loss + 0.5 * self.options.r1_weight * penalty
+        return fake_logits, loss, loss
+
+    def adversary_losses(
+        self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator
+    ) -> StepLosses:
+        """One extra discriminator update: the batch's interpolants decoded without gradients."""
+        with torch.no_grad():
+            codes = model.encoder(images)
+            _, path = self.path_codes(codes, generator)
+            fakes = model.decoder(path)
+            if self.options.endpoints_as_fakes:
+                fakes = torch.cat([model.decoder(codes[: 2 * (len(codes) // 2)]), fakes])
+        _, loss, objective = self.discriminator_objective(
+            model.auxiliary["discriminator"], images, fakes
+        )
+        return StepLosses({ADVERSARY: objective}, {"discriminator": loss})
 
     def losses(
         self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator
@@ -164,17 +295,17 @@ class AEAI(Method):
         codes = model.encoder(images)
         if not o.uses_path:
             loss = reconstruction_loss(images, model.decoder(codes))
-            return StepLosses({AUTOENCODER: loss}, {"reconstruction": loss})
+            return StepLosses(
+                {AUTOENCODER: loss}, {"reconstruction": loss}, {"reconstruction": loss}
+            )
 
         n_pairs = len(images) // 2
-        if n_pairs < 1:
-            raise ValueError("AEAI needs a batch of at least 2 images to form pairs")
+        pixels, latent_dim = images[0].numel(), codes.shape[1]
+        weights = o.mean_weights(pixels, latent_dim)
+        weights["adversarial"] = self.adversarial_weight(step, pixels, latent_dim)
+        alphas, path_codes = self.path_codes(codes, generator)
         sources, targets = codes[:n_pairs], codes[n_pairs : 2 * n_pairs]
-        alphas = self.sample_alphas(n_pairs, generator).to(codes.device).unsqueeze(-1)  # (P, K, 1)
         n_alphas = alphas.shape[1]
-        path_codes = ((1 - alphas) * sources.unsqueeze(1) + alphas * targets.unsqueeze(1)).flatten(
-            0, 1
-        )
         all_codes = torch.cat([codes, path_codes])  # (B + P*K, D): reconstructions first
 
         if o.lambda_smooth > 0 and o.smoothness == "jvp":
@@ -189,32 +320,36 @@ class AEAI(Method):
         reconstructions, path_images = decoded[: len(images)], decoded[len(images) :]
 
         terms = {"reconstruction": reconstruction_loss(images, reconstructions)}
-        objective = terms["reconstruction"]
+        components = {"reconstruction": terms["reconstruction"]}
         objectives = {}
 
         if o.lambda_adv > 0:
             fakes = path_images
             if o.endpoints_as_fakes:
                 fakes = torch.cat([reconstructions[: 2 * n_pairs], path_images])
-            logits = model.auxiliary["discriminator"](torch.cat([images, fakes]))
-            real_logits, fake_logits = logits[: len(images)], logits[len(images) :]
+            fake_logits, terms["discriminator"], adversary_objective = self.discriminator_objective(
+                model.auxiliary["discriminator"], images, fakes
+            )
             terms["adversarial"] = generator_adversarial_loss(fake_logits)
-            terms["discriminator"] = discriminator_loss(real_logits, fake_logits)
-            objective = objective + o.lambda_adv * terms["adversarial"]
+            components["adversarial"] = weights["adversarial"] * terms["adversarial"]
             if step % o.discriminator_every == 0:
-                objectives[ADVERSARY] = terms["discriminator"]
+                objectives[ADVERSARY] = adversary_objective
 
         if o.lambda_cycle > 0:
             grid_images = torch.cat([reconstructions[: 2 * n_pairs], path_images])
             grid_codes = torch.cat([codes[: 2 * n_pairs], path_codes])
             terms["cycle"] = cycle_consistency_loss(grid_codes, model.encoder(grid_images))
-            objective = objective + o.lambda_cycle * terms["cycle"]
+            components["cycle"] = weights["cycle"] * terms["cycle"]
 
         if o.lambda_smooth > 0:
             if o.smoothness == "jvp":
                 skip = slice(2 * n_pairs, len(images))  # rows of an unpaired odd image
                 grid_velocities = torch.cat([velocities[: skip.start], velocities[skip.stop :]])
                 terms["smoothness"] = smoothness_loss(grid_velocities)
+            elif o.smoothness == "sibling":
+                points, siblings = path_images.unflatten(0, (n_pairs, n_alphas)).chunk(2, dim=1)
+                velocities = (siblings - points) * o.grid_intervals
+                terms["smoothness"] = smoothness_loss(velocities)
             else:
                 path = torch.cat(
                     [
@@ -225,8 +360,36 @@ class AEAI(Method):
                     dim=1,
                 )
                 terms["smoothness"] = finite_difference_smoothness(path)
-            objective = objective + o.lambda_smooth * terms["smoothness"]
+            components["smoothness"] = weights["smoothness"] * terms["smoothness"]
 
+        objective = sum(components.values())
         terms["total"] = objective
         objectives[AUTOENCODER] = objective
-        return StepLosses(objectives, terms)
+        return StepLosses(objectives, terms, components)
+
+    def heldout_diagnostics(
+        self, model: AutoencoderModel, images: torch.Tensor, generator: torch.Generator
+    ) -> dict[str, float]:
+        """The discriminator on held-out images (B, C, H, W) and on their interpolants.
+
+        Returns ``d_real`` and ``d_fake`` (mean D(x), in [0, 1]), ``d_accuracy_real`` (share
+        of real images with D > 1/2), ``d_accuracy_fake`` (share of interpolants with
+        D < 1/2) and ``d_accuracy`` (their mean: 0.5 is chance, 1 a discriminator that wins);
+        empty without a discriminator. Run under no_grad in the model's current mode.
+        """
+        if "discriminator" not in model.auxiliary:
+            return {}
+        discriminator = model.auxiliary["discriminator"]
+        with torch.no_grad():
+            _, path = self.path_codes(model.encoder(images), generator)
+            real = torch.sigmoid(discriminator(images))
+            fake = torch.sigmoid(discriminator(model.decoder(path)))
+        accuracy_real = (real > 0.5).float().mean().item()
+        accuracy_fake = (fake < 0.5).float().mean().item()
+        return {
+            "d_real": real.mean().item(),
+            "d_fake": fake.mean().item(),
+            "d_accuracy_real": accuracy_real,
+            "d_accuracy_fake": accuracy_fake,
+            "d_accuracy": 0.5 * (accuracy_real + accuracy_fake),
+        }

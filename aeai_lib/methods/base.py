@@ -10,7 +10,9 @@ optimiser step on that group's objective. A method owns everything that is its o
   :mod:`aeai_lib.models`); :meth:`build_model` adds the auxiliary networks it trains;
 * :meth:`learned_interpolations`: interpolations its networks define (AdvAI's ``"advai"``);
 * :meth:`parameter_groups` and :meth:`make_optimizers`: what each objective updates, and how;
-* :meth:`losses`: the objectives of one step.
+* :meth:`losses`: the objectives of one step; with :attr:`adversary_steps` above 1,
+  :meth:`adversary_losses` for the extra adversary updates (AMR's 5 per generator step);
+* :meth:`check_schedule` and :meth:`heldout_diagnostics` where it has something to say.
 
 Adding a method (AAE, ACAI, beta-VAE, GAIA, AMR...) is one file under ``methods/`` with such a
 class and one line in the registry, :data:`aeai_lib.methods.METHODS`.
@@ -41,10 +43,14 @@ class StepLosses:
     objectives: per parameter group ("autoencoder", "adversary"), the scalar to minimise
         this step. A group missing here is not updated this step.
     terms: every loss term as a scalar tensor, for the history and for NaN checks.
+    components: the weighted terms whose sum is the autoencoder's objective (e.g.
+        ``{"reconstruction": L_R, "adversarial": lambda_A L_A}``); the training diagnostics
+        measure each one's gradient norm on the encoder and the decoder.
     """
 
     objectives: dict[str, torch.Tensor]
     terms: dict[str, torch.Tensor] = field(default_factory=dict)
+    components: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class Method:
@@ -114,6 +120,27 @@ class Method:
             else torch.optim.Adam(params, lr=adversary_lr, betas=ADVERSARY_BETAS)
             for name, params in groups.items()
         }
+
+    @property
+    def adversary_steps(self) -> int:
+        """Adversary updates per autoencoder update; above 1 the training loop calls
+        :meth:`adversary_losses` on fresh batches for the extra ones."""
+        return 1
+
+    def check_schedule(self, steps: int) -> None:
+        """Raise ValueError when the options do not fit a run of ``steps`` steps."""
+
+    def adversary_losses(
+        self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator
+    ) -> StepLosses:
+        """The adversary's objective alone on a batch (for :attr:`adversary_steps` > 1)."""
+        raise NotImplementedError(f"method {self.name!r} has no extra adversary updates")
+
+    def heldout_diagnostics(
+        self, model: AutoencoderModel, images: torch.Tensor, generator: torch.Generator
+    ) -> dict[str, float]:
+        """Scalars that describe the adversary on held-out images (B, C, H, W); none here."""
+        return {}
 
     def losses(
         self, model: AutoencoderModel, images: torch.Tensor, step: int, generator: torch.Generator
