@@ -160,7 +160,8 @@ def _series(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from aeai_lib.sweep import RESULTS_CSV, grid_from_cli, run_sweep
+    from aeai_lib.sweep import RESULTS_CSV, run_sweep
+    from aeai_lib.sweep_grid import grid_from_cli
     from aeai_lib.sweep_results import format_table, plot_summary
 
     grid = grid_from_cli(args.parameters, args.yaml)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,14 +99,14 @@ def format_table(results: Sequence[RunResult]) -> str:
     )
 
 
-def plot_summary(results: Sequence[RunResult], y: str, x: str, path: str | Path) -> Path:
-    """Plot summary value ``y`` against parameter ``x``: mean ± std over the other parameters.
+def summary_statistics(
+    results: Sequence[RunResult], y: str, x: str
+) -> list[tuple[Any, float, float, int]]:
+    """``(x value, mean, std, runs)`` of summary value ``y`` per value of parameter ``x``.
 
-    Only completed runs count. The error bars are the sample standard deviation (0 for a single
-    run). A numeric ``x`` is a line (on a log axis when positive and spanning a factor of 100 or
-    more, as for a λ sweep); any other ``x`` is categorical, in grid order. Writes a PNG
-    atomically and returns its path. Raises ValueError when no run completed, ``x`` is no
-    parameter, or ``y`` is no numeric summary value of the completed runs.
+    Only completed runs count; ``std`` is the sample standard deviation (0 for a single run).
+    Numeric ``x`` values come sorted, others in grid order. Raises ValueError when no run
+    completed, ``x`` is no parameter, or ``y`` is no numeric summary value of the completed runs.
     """
     done = [r for r in results if r.ok]
     if not done:
@@ -127,11 +127,34 @@ def plot_summary(results: Sequence[RunResult], y: str, x: str, path: str | Path)
         key = json.dumps(r.parameters[x], sort_keys=True)
         groups.setdefault(key, []).append(float(value))
         x_values[key] = r.parameters[x]
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in x_values.values())
-    keys = sorted(groups, key=x_values.__getitem__) if numeric else list(groups)
-    means = [float(np.mean(groups[k])) for k in keys]
-    stds = [float(np.std(groups[k], ddof=1)) if len(groups[k]) > 1 else 0.0 for k in keys]
-    positions = [x_values[k] for k in keys] if numeric else list(range(len(keys)))
+    keys = sorted(groups, key=x_values.__getitem__) if _numeric(x_values.values()) else list(groups)
+    return [
+        (
+            x_values[k],
+            float(np.mean(groups[k])),
+            float(np.std(groups[k], ddof=1)) if len(groups[k]) > 1 else 0.0,
+            len(groups[k]),
+        )
+        for k in keys
+    ]
+
+
+def _numeric(values: Iterable[Any]) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def plot_summary(results: Sequence[RunResult], y: str, x: str, path: str | Path) -> Path:
+    """Plot :func:`summary_statistics`: summary value ``y`` against parameter ``x``, mean ± std
+    over the other parameters, and write it as a PNG (atomically); return the path.
+
+    A numeric ``x`` is a line (on a log axis when positive and spanning a factor of 100 or more,
+    as for a λ sweep); any other ``x`` is categorical. Raises ValueError as
+    :func:`summary_statistics` does.
+    """
+    points = summary_statistics(results, y, x)
+    x_values, means, stds, counts = zip(*points, strict=True)
+    numeric = _numeric(x_values)
+    positions = list(x_values) if numeric else list(range(len(points)))
 
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
@@ -139,9 +162,9 @@ def plot_summary(results: Sequence[RunResult], y: str, x: str, path: str | Path)
     if numeric and min(positions) > 0 and max(positions) >= LOG_X_SPAN * min(positions):
         ax.set_xscale("log")
     if not numeric:
-        ax.set_xticks(positions, [_short(x_values[k]) for k in keys])
-    counts = sorted({len(groups[k]) for k in keys})
-    runs = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+        ax.set_xticks(positions, [_short(v) for v in x_values])
+    runs = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+    parameters, _ = _columns([r for r in results if r.ok])
     others = ", ".join(p for p in parameters if p != x) or "nothing else"
     title = f"{y} against {x}\nmean ± std over {others} ({runs} completed run(s) per point)"
     ax.set(xlabel=x, ylabel=y, title=title)
