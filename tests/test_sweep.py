@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -46,27 +46,11 @@ print("SUMMARY " + json.dumps(summary))
 """
 
 
-def _write_notebook(path: Path) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell(PARAMETERS)
-    parameters.metadata["tags"] = ["parameters"]
-    notebook.cells = [
-        nbformat.v4.new_markdown_cell("A tiny notebook to sweep."),
-        parameters,
-        nbformat.v4.new_code_cell(BODY),
-    ]
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, path)
-    return path
-
-
 @pytest.fixture(scope="module")
-def notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write_notebook(tmp_path_factory.mktemp("notebook") / "tiny.ipynb")
+def notebook(tmp_path_factory: pytest.TempPathFactory, write_notebook: Callable) -> Path:
+    parameters = nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})
+    markdown = nbformat.v4.new_markdown_cell("A tiny notebook to sweep.")
+    return write_notebook(tmp_path_factory.mktemp("nb") / "tiny.ipynb", markdown, parameters, BODY)
 
 
 @pytest.fixture(scope="module")
