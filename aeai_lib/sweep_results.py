@@ -158,14 +158,16 @@ def plot_summary(results: Sequence[RunResult], y: str, x: str, path: str | Path)
 
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
-    ax.errorbar(positions, means, yerr=stds, marker="o", capsize=4)
+    ax.errorbar(positions, means, yerr=stds, marker="o", capsize=4, ls="-" if numeric else "none")
     if numeric and min(positions) > 0 and max(positions) >= LOG_X_SPAN * min(positions):
         ax.set_xscale("log")
     if not numeric:
         ax.set_xticks(positions, [_short(v) for v in x_values])
+        ax.set_xlim(-0.5, len(positions) - 0.5)
     runs = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
-    parameters, _ = _columns([r for r in results if r.ok])
-    others = ", ".join(p for p in parameters if p != x) or "nothing else"
+    done = [r for r in results if r.ok]
+    varied = [p for p in _columns(done)[0] if len({_cell(r.parameters[p]) for r in done}) > 1]
+    others = ", ".join(p for p in varied if p != x) or "nothing else"
     title = f"{y} against {x}\nmean ± std over {others} ({runs} completed run(s) per point)"
     ax.set(xlabel=x, ylabel=y, title=title)
     ax.grid(alpha=0.3)
