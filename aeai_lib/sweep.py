@@ -200,7 +200,7 @@ def run_sweep(
 
     Raises:
         ValueError, TypeError, FileNotFoundError: bad input, before any run starts (see
-        :func:`check_grid`), and an unreachable scheduler.
+        :func:`aeai_lib.sweep_grid.check_grid`), and an unreachable scheduler.
     """
     out = Path(out).resolve()
     if out.exists() and not out.is_dir():
@@ -216,7 +216,10 @@ def run_sweep(
     check_positive_int("threads", threads)
     runs, notebook_json = plan_sweep(notebook, grid, zip_values)
     runs_dir = out / RUNS_FOLDER
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the --out folder {str(out)!r}: {error}") from None
     results = {run.name: load_result(run, runs_dir) for run in runs}
     todo = [run for run in runs if results[run.name] is None]
 

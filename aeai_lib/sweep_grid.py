@@ -92,10 +92,13 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, str]]:
     path = Path(notebook)
     if not path.is_file():
         raise FileNotFoundError(f"notebook {str(path)!r} not found; give the path to an .ipynb")
+    if path.suffix != ".ipynb":
+        raise ValueError(f"{str(path)!r} is not a notebook; give the path to an .ipynb")
     try:
         return inspect_notebook(str(path))
     except Exception as error:  # papermill and nbformat raise many kinds for a non-notebook
-        raise ValueError(f"{str(path)!r} is not a readable notebook: {error}") from None
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{str(path)!r} is not a readable notebook: {reason}") from None
 
 
 def check_grid(grid: Mapping[str, Sequence[Any]], defined: Mapping[str, Any], notebook: str):

@@ -257,6 +257,7 @@ def _closed_port() -> int:
 
 BAD_INPUT = {
     "unknown notebook": (["missing.ipynb", "-p", "a", "1"], "'missing.ipynb' not found"),
+    "not a notebook": (["TEXT", "-p", "a", "1"], "text.ipynb' is not a readable notebook"),
     "undefined parameter": (
         ["NB", "-p", "alpha", "1"],
         "parameter 'alpha' is not defined in the parameters cell of",
@@ -283,7 +284,9 @@ def test_bad_input_is_one_line_and_exit_code_2(
     case: str, notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     arguments, message = BAD_INPUT[case]
-    arguments = [str(notebook) if a == "NB" else a for a in arguments]
+    (tmp_path / "text.ipynb").write_text("not JSON\nat all")
+    paths = {"NB": str(notebook), "TEXT": str(tmp_path / "text.ipynb")}
+    arguments = [paths.get(a, a) for a in arguments]
     assert main(["sweep", *arguments, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
@@ -297,13 +300,18 @@ def test_an_undefined_parameter_error_lists_the_notebooks_parameters(
     assert "its parameters are: a, b, pause, check_torch, flaky_marker" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [("taken", "is a file; give a folder"), ("taken/sweep", "cannot create the --out folder")],
+)
 def test_an_output_folder_that_is_a_file_is_refused(
-    notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    out: str, message: str, notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     (tmp_path / "taken").write_text("not a folder")
-    assert main(["sweep", str(notebook), "-p", "a", "1", "--out", str(tmp_path / "taken")]) == 2
+    assert main(["sweep", str(notebook), "-p", "a", "1", "--out", str(tmp_path / out)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "is a file; give a folder" in err
+    assert err.count("\n") == 1 and message in err, err
+    assert (tmp_path / "taken").read_text() == "not a folder"
 
 
 def test_an_unreachable_scheduler_is_refused_within_seconds(
