@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from aeai_lib.atomic import write_text_atomic
 from aeai_lib.series import read_summary
-from aeai_lib.sweep_grid import RunSpec, plan_sweep
+from aeai_lib.sweep_grid import SweepRun, plan_sweep
 from aeai_lib.sweep_results import write_results_csv
 from aeai_lib.validation import check_positive_int
 
@@ -85,7 +85,7 @@ def save_result(result: RunResult, runs_dir: Path) -> Path:
     return write_text_atomic(runs_dir / f"{result.name}.json", json.dumps(asdict(result), indent=1))
 
 
-def load_result(run: RunSpec, runs_dir: Path) -> RunResult | None:
+def load_result(run: SweepRun, runs_dir: Path) -> RunResult | None:
     """The outcome of an earlier invocation that completed ``run`` (same identity), else None."""
     try:
         stored = RunResult(**json.loads((runs_dir / f"{run.name}.json").read_text()))
@@ -98,7 +98,7 @@ def load_result(run: RunSpec, runs_dir: Path) -> RunResult | None:
     return stored
 
 
-def execute_run(notebook_json: str, cwd: str, run: RunSpec, runs_dir: str, threads: int):
+def execute_run(notebook_json: str, cwd: str, run: SweepRun, runs_dir: str, threads: int):
     """Execute one run with papermill (on a dask worker); write its notebook and its JSON.
 
     The kernel runs in ``cwd`` with ``threads`` OpenMP/MKL threads (torch's intra-op threads).
@@ -263,7 +263,7 @@ def run_sweep(
     return finished()
 
 
-def _collect(future: Any, run: RunSpec, runs_dir: Path) -> RunResult:
+def _collect(future: Any, run: SweepRun, runs_dir: Path) -> RunResult:
     """The result of a finished future; a lost worker or cluster becomes a failed run."""
     try:
         return future.result()

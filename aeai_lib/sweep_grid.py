@@ -23,7 +23,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._,=+\-\[\]]")  # characters kept out of file 
 
 
 @dataclass(frozen=True)
-class RunSpec:
+class SweepRun:
     """One run of a sweep: its file name, its parameters and its identity (a hex digest)."""
 
     name: str
@@ -177,7 +177,7 @@ def run_name(parameters: Mapping[str, Any]) -> str:
 
 def plan_sweep(
     notebook: str | Path, grid: Mapping[str, Sequence[Any]], zip_values: bool = False
-) -> tuple[list[RunSpec], str]:
+) -> tuple[list[SweepRun], str]:
     """Check the grid against the notebook and list its runs; nothing is executed.
 
     Returns the runs and the notebook without outputs, as JSON text (what workers execute).
@@ -194,7 +194,7 @@ def plan_sweep(
             cell.outputs, cell.execution_count = [], None
     code_id = _digest([cell.source for cell in code.cells if cell.cell_type == "code"])
     runs = [
-        RunSpec(run_name(p), p, _digest({"code": code_id, "parameters": p})[:16])
+        SweepRun(run_name(p), p, _digest({"code": code_id, "parameters": p})[:16])
         for p in expand_grid(grid, zip_values)
     ]
     names = [run.name for run in runs]
