@@ -79,11 +79,15 @@ def _build_parser() -> argparse.ArgumentParser:
         nargs="+",
         action="append",
         default=[],
-        metavar="NAME VALUE",
+        metavar=("NAME", "VALUE"),
         help="a parameter and its values, typed as papermill types -p (repeat for a grid)",
     )
     sweeper.add_argument(
-        "-y", dest="yaml", action="append", default=[], help="YAML: name: [values] (lists etc.)"
+        "-y",
+        dest="yaml",
+        action="append",
+        default=[],
+        help="YAML mapping of value lists, e.g. 'dims: [[2, 16], [2, 64]]'",
     )
     sweeper.add_argument("--out", required=True, help="folder for runs/ and results.csv")
     sweeper.add_argument("--zip", action="store_true", help="take the value lists side by side")
