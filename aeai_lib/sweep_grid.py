@@ -101,7 +101,9 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, str]]:
         raise ValueError(f"{str(path)!r} is not a readable notebook: {reason}") from None
 
 
-def check_grid(grid: Mapping[str, Sequence[Any]], defined: Mapping[str, Any], notebook: str):
+def check_grid(
+    grid: Mapping[str, Sequence[Any]], defined: Mapping[str, Any], notebook: str
+) -> None:
     """Check a grid against the notebook's parameters before any run starts.
 
     Raises ValueError for an empty grid, a name the ``parameters`` cell does not define (listing
