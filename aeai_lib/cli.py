@@ -6,6 +6,7 @@ Examples::
     python -m aeai_lib train --method ae --set lambda_adv=0.01 --dataset lines --out ae_a.pt
     python -m aeai_lib train --method advai --config advai.json --adversary-lr 1e-4 --out a.pt
     python -m aeai_lib evaluate data/aeai.pt data/ae.pt --json
+    python -m aeai_lib sweep notebooks/01_distribution_mismatch.ipynb -p seed 0 1 2 --out sweeps/s
 
 The training flags come from the options dataclasses (:mod:`aeai_lib.cli_options`): a new
 option of a method, or a new field of ``TrainConfig``, is a flag without a change here. Each
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -134,6 +136,83 @@ def _series(args: argparse.Namespace) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from aeai_lib.sweep import RESULTS_CSV, run_sweep
+    from aeai_lib.sweep_grid import grid_from_cli
+    from aeai_lib.sweep_results import format_table, plot_summary
+
+    grid = grid_from_cli(args.parameters, args.yaml)
+    if (args.plot is None) != (args.x is None):
+        raise ValueError("--plot Y and --x NAME go together, e.g. --plot mse_mid --x lambda_adv")
+    if args.x is not None and args.x not in grid:
+        raise ValueError(f"--x {args.x!r} is not a swept parameter; choose one of: {list(grid)}")
+    out = Path(args.out)
+    started = time.perf_counter()
+    try:
+        results = run_sweep(
+            args.notebook,
+            grid,
+            out,
+            zip_values=args.zip,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retries=args.retries,
+            threads=args.threads,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted; finished runs are kept in {out}: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(format_table(results))
+    reused = sum(r.reused for r in results)
+    failed = [r.name for r in results if not r.ok]
+    print(
+        f"\n{len(results)} runs ({reused} reused from earlier, {len(failed)} failed) in "
+        f"{time.perf_counter() - started:.1f} s; results in {out / RESULTS_CSV}"
+    )
+    if args.plot is not None:
+        plot = plot_summary(results, args.plot, args.x, out / f"{args.plot}_vs_{args.x}.png")
+        print(f"plot: {plot}")
+    if failed:
+        print(f"{len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_sweep(commands: argparse._SubParsersAction) -> None:
+    sweeper = commands.add_parser(
+        "sweep", help="run one notebook over a grid of parameters, in parallel (papermill + dask)"
+    )
+    sweeper.add_argument("notebook", help="the .ipynb to run")
+    sweeper.add_argument(
+        "-p",
+        dest="parameters",
+        nargs="+",
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter and its values, typed as papermill types -p (repeat for a grid)",
+    )
+    sweeper.add_argument(
+        "-y",
+        dest="yaml",
+        action="append",
+        default=[],
+        help="YAML mapping of value lists, e.g. 'dims: [[2, 16], [2, 64]]'",
+    )
+    sweeper.add_argument("--out", required=True, help="folder for runs/ and results.csv")
+    sweeper.add_argument("--zip", action="store_true", help="take the value lists side by side")
+    sweeper.add_argument("--workers", type=int, default=None, help="local processes (CPUs)")
+    sweeper.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a dask cluster")
+    sweeper.add_argument("--retries", type=int, default=0, help="extra tries of a failed run")
+    sweeper.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    sweeper.add_argument("--plot", metavar="Y", default=None, help="summary value to plot")
+    sweeper.add_argument("--x", metavar="NAME", default=None, help="parameter on the plot's x")
+    sweeper.set_defaults(run=_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand, built now from the registered methods' options."""
     parser = argparse.ArgumentParser(prog="python -m aeai_lib", description=__doc__.split("\n")[0])
@@ -141,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_evaluate(commands)
     _add_series(commands)
+    _add_sweep(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ colours) on a dark background: 32x32 by default, values in [0, 1], built directl
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -83,3 +84,24 @@ def blob_dataset() -> ImageDataset:
 def tiny_config() -> ModelConfig:
     """The model for ``blob_dataset``: 32x32, 1 channel, an 8-dimensional latent space."""
     return ModelConfig(image_size=32, channels=1, latent_dim=8)
+
+
+def _write_notebook(path: Path, *cells: str | dict) -> Path:
+    """Write a Python 3 notebook to ``path``: a string is a code cell, a dict an nbformat cell."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(c) if isinstance(c, str) else c for c in cells]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_notebook() -> Callable[..., Path]:
+    """Factory fixture: ``write_notebook(path, *cells)`` writes a small Python 3 notebook."""
+    return _write_notebook

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-
-import nbformat
 
 from aeai_lib.series import format_summary, read_summary, run_series
 
 
-def _notebook(path: Path, *sources: str) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, path)
-    return path
-
-
-def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
+def test_a_failing_notebook_does_not_stop_the_others(
+    tmp_path: Path, write_notebook: Callable[..., Path]
+) -> None:
     source = tmp_path / "source"
     source.mkdir()
-    good = _notebook(
+    good = write_notebook(
         source / "00_good.ipynb",
         "from aeai_lib.notebook import report_summary",
         "report_summary(answer=42, ratio=1 / 3)",
     )
-    bad = _notebook(source / "01_bad.ipynb", "raise RuntimeError('boom')")
-    after = _notebook(source / "02_after.ipynb", "print('SUMMARY {\"ran\": true}')")
+    bad = write_notebook(source / "01_bad.ipynb", "raise RuntimeError('boom')")
+    after = write_notebook(source / "02_after.ipynb", "print('SUMMARY {\"ran\": true}')")
 
     runs = run_series(tmp_path / "out", [good, bad, after])
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from aeai_lib.atomic import open_atomic
 
 CacheDir = str | os.PathLike[str] | bool | None
 """A cache location: a directory, None (the default location) or False (no cache)."""
@@ -104,22 +105,13 @@ def _read(path: Path, name: str, key: dict) -> dict[str, torch.Tensor]:
 
 def _write(path: Path, name: str, key: dict, tensors: dict[str, torch.Tensor]) -> None:
     """Atomically write a cache file: a temporary file in the same directory, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     entry = {
         "key_text": _key_text(name, key),
         "checksum": checksum(tensors),
         "tensors": tensors,
     }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            torch.save(entry, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with open_atomic(path) as file:
+        torch.save(entry, file)
 
 
 def cached(
