@@ -19,10 +19,11 @@ import torch
 
 from aeai_lib.checkpoint import CheckpointError
 from aeai_lib.data import load_dataset
+from aeai_lib.device import pick_device
 from aeai_lib.methods import METHODS, make_method
 from aeai_lib.methods.aeai import SMOOTHNESS_ESTIMATORS
 from aeai_lib.training import NonFiniteLossError, TrainConfig, default_model_config, train
-from aeai_lib.validation import check_positive_int
+from aeai_lib.validation import check_output_file, check_output_folder, check_positive_int
 
 # CLI flag -> AEAI option; a flag left at None keeps the method's preset.
 METHOD_FLAGS = {
@@ -132,10 +133,21 @@ def _series(args: argparse.Namespace) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
+def _check_before_work(args: argparse.Namespace) -> None:
+    """Checks that cost nothing, made before any data is loaded or model trained: the
+    output path can be written, the device exists."""
+    if args.command == "train":
+        check_output_file(args.out, "--out")
+        pick_device(args.device)
+    elif args.command == "series":
+        check_output_folder(args.out, "--out")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 for bad input, with a one-line message)."""
     args = _build_parser().parse_args(argv)
     try:
+        _check_before_work(args)
         if args.command == "train":
             _train(args)
         elif args.command == "evaluate":
