@@ -96,9 +96,14 @@ def check_alphas(alphas: torch.Tensor | Iterable[float] | float) -> torch.Tensor
     return tensor
 
 
+def is_real_number(value: object) -> bool:
+    """True for a single real number of any type (int, float, numpy scalar), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def check_nonnegative(name: str, value: float) -> float:
     """Check a weight such as a lambda: a finite real number >= 0 (numpy scalars too)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if not is_real_number(value):
         raise TypeError(f"{name} must be a number >= 0, got {value!r} ({type(value).__name__})")
     if not math.isfinite(value) or value < 0:
         raise ValueError(

@@ -50,6 +50,7 @@ from aeai_lib.evaluation.protocol import (
 )
 from aeai_lib.interpolation import Interpolation, alpha_grid
 from aeai_lib.models import AutoencoderModel
+from aeai_lib.validation import is_real_number
 from aeai_lib.zoo import ZooModel
 
 PATH_STEPS = 16
@@ -457,7 +458,7 @@ class LatentExplorer:
         ]
         if method not in offered:
             raise ValueError(f"unknown interpolation {method!r}; the models offer {offered}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
+        if not is_real_number(alpha) or not 0 <= alpha <= 1:
             raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
 
         self._indices = (index_a, index_b)
