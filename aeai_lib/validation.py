@@ -175,9 +175,7 @@ def real_tensor(value: object, name: str, fix: str) -> torch.Tensor:
         if value.dtype == torch.bool or value.is_complex():
             raise TypeError(f"{name} must hold real numbers, got a {value.dtype} tensor; {fix}")
         return value.detach().to("cpu", torch.float64)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (numbers.Real, np.ndarray, list, tuple, range)
-    ):
+    if not (is_real_number(value) or isinstance(value, (np.ndarray, list, tuple, range))):
         raise TypeError(
             f"{name} must be a number or a 1-D sequence of numbers, got {value!r} "
             f"({type(value).__name__}); {fix}"

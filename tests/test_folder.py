@@ -108,6 +108,11 @@ def test_missing_folder(tmp_path: Path) -> None:
         load_folder(tmp_path / "nowhere")
 
 
+def test_path_of_the_wrong_type(coil: Path) -> None:
+    with pytest.raises(TypeError, match=r"path must be a folder path \(str or pathlib.Path\)"):
+        load_folder(None)
+
+
 def test_path_is_a_file(coil: Path) -> None:
     with pytest.raises(ValueError, match=r"obj1__0.png' is a file, not a folder; pass the folder"):
         load_folder(coil / "obj1__0.png")

@@ -196,6 +196,8 @@ def load_folder(
     if background > 1:
         raise ValueError(f"background must be a grey level in [0, 1], got {background}")
     regex = _compile(pattern)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder path (str or pathlib.Path), got {path!r}")
     folder = Path(os.path.abspath(path))
     files = _image_files(folder, pattern)
     parsed = sorted((_parse(file, regex), file) for file in files)
