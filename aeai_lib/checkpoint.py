@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 import aeai_lib
+from aeai_lib.validation import check_output_file
 
 FORMAT = "aeai_lib.checkpoint"
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
@@ -30,20 +34,59 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used: corrupt, truncated, foreign or incompatible."""
 
 
+def _loadable(value: Any, where: str) -> Any:
+    """``value`` with numpy scalars and arrays turned into Python numbers and tensors, so that
+    ``torch.load(weights_only=True)`` reads it back; TypeError for anything else it refuses."""
+    if isinstance(value, np.generic):  # before the builtins: np.float64 subclasses float
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value))
+    if value is None or type(value) in (bool, int, float, str) or isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, dict):
+        items = {key: _loadable(item, f"{where}[{key!r}]") for key, item in value.items()}
+        bad_keys = [key for key in items if not isinstance(key, (str, int))]
+        if bad_keys:
+            raise TypeError(
+                f"checkpoint value {where} has a key {bad_keys[0]!r} of type "
+                f"{type(bad_keys[0]).__name__}; use str or int keys"
+            )
+        return OrderedDict(items) if isinstance(value, OrderedDict) else items
+    if isinstance(value, (list, tuple)):
+        items = [_loadable(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    raise TypeError(
+        f"checkpoint value {where} is a {type(value).__name__}, which torch.load("
+        "weights_only=True) cannot read back; store numbers, strings, lists, dicts or tensors"
+    )
+
+
 def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
     """Write ``payload`` (plus format fields) to ``path`` atomically; return the path.
 
     The file is written to a temporary name in the same directory and renamed over the
     target, so a crash leaves either the old checkpoint or the new one, never half of one.
+    Only what :func:`load_checkpoint` reads back is written: numpy scalars and arrays become
+    Python numbers and tensors; other objects raise a TypeError naming their key, before
+    anything is written.
+
+    Raises:
+        TypeError: a value ``torch.load(weights_only=True)`` would refuse.
+        ValueError: ``path`` is a folder or cannot be created.
     """
-    path = Path(path)
+    path = check_output_file(path, "checkpoint path")
+    record = _loadable(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "library_version": aeai_lib.__version__,
+            **payload,
+        },
+        "checkpoint",
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "library_version": aeai_lib.__version__,
-        **payload,
-    }
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     umask = os.umask(0)
     os.umask(umask)
@@ -80,9 +123,12 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL ([\w.]+)", str(error))
+        culprit = f" ({found.group(1)})" if found else ""
         raise CheckpointError(
-            f"{path} holds Python objects that weights_only=True refuses to load: it is not an "
-            "aeai_lib checkpoint (or not a safe one); use a file written by aeai_lib's train"
+            f"{path} holds Python objects{culprit} that weights_only=True refuses to load: it is "
+            "not an aeai_lib checkpoint, not a safe one, or one exported with numpy values by "
+            "aeai_lib 0.1.0 before this was checked; use a file written by aeai_lib's train"
         ) from error
     except Exception as error:  # torch raises several types for damaged archives
         raise CheckpointError(

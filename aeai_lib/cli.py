@@ -33,9 +33,10 @@ from aeai_lib.cli_options import (
     train_config_from_args,
 )
 from aeai_lib.data import load_dataset
+from aeai_lib.device import pick_device
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS
 from aeai_lib.training import NonFiniteLossError, default_model_config, train
-from aeai_lib.validation import check_positive_int
+from aeai_lib.validation import check_output_file, check_output_folder, check_positive_int
 
 ERRORS = (ValueError, TypeError, FileNotFoundError, CheckpointError, NonFiniteLossError)
 """Errors that come from bad input: reported in one line, exit code 2."""
@@ -136,6 +137,16 @@ def _series(args: argparse.Namespace) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
+def _check_before_work(args: argparse.Namespace) -> None:
+    """Checks that cost nothing, made before any data is loaded or model trained: the
+    output path can be written, the device exists."""
+    if args.command == "train":
+        check_output_file(args.out, "--out")
+        pick_device(train_config_from_args(args).device)
+    elif args.command == "series":
+        check_output_folder(args.out, "--out")
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from aeai_lib.sweep import RESULTS_CSV, run_sweep
     from aeai_lib.sweep_grid import grid_from_cli
@@ -228,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 for bad input, with a one-line message)."""
     args = build_parser().parse_args(argv)
     try:
+        _check_before_work(args)
         return args.run(args)
     except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)

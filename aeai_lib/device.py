@@ -10,7 +10,19 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from aeai_lib.validation import check_integer
+
 DEVICE_ENV_VAR = "AEAI_DEVICE"
+
+
+def available_devices() -> list[str]:
+    """The devices this machine offers torch, e.g. ``["cpu"]`` or ``["cpu", "cuda:0", "mps"]``."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
@@ -18,23 +30,44 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 
     Order of precedence: the ``device`` argument, then the ``AEAI_DEVICE`` environment
     variable, then the best available of cuda, mps and cpu.
+
+    Raises:
+        ValueError: a device that is not a torch device name (e.g. "gpu") or that this
+            machine lacks (e.g. "cuda" without CUDA); the one-line message lists
+            :func:`available_devices`.
+        TypeError: ``device`` neither a string nor a torch.device.
     """
-    requested = device if device is not None else os.environ.get(DEVICE_ENV_VAR) or None
-    if requested is not None:
+    from_env = device is None and bool(os.environ.get(DEVICE_ENV_VAR))
+    requested = os.environ[DEVICE_ENV_VAR] if from_env else device
+    if requested is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if not isinstance(requested, (str, torch.device)):
+        raise TypeError(f"device must be a string such as 'cpu' or a torch.device, got {device!r}")
+    where = f" (from the {DEVICE_ENV_VAR} environment variable)" if from_env else ""
+    available = f"available here: {', '.join(available_devices())}"
+    try:
         chosen = torch.device(requested)
-        if chosen.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(
-                f"device {str(chosen)!r} was requested but CUDA is not available; "
-                f"use 'cpu' or unset {DEVICE_ENV_VAR}"
+    except (RuntimeError, ValueError):
+        raise ValueError(f"unknown device {str(requested)!r}{where}; {available}") from None
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (chosen.index is not None and chosen.index >= count):
+            lacks = "has no CUDA device" if count == 0 else f"has {count} CUDA device(s)"
+            raise ValueError(
+                f"device {str(chosen)!r}{where} requested, but this machine {lacks}; {available}"
             )
-        if chosen.type == "mps" and not torch.backends.mps.is_available():
-            raise RuntimeError("device 'mps' was requested but is not available; use 'cpu'")
-        return chosen
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    elif chosen.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(
+                f"device 'mps'{where} requested, but MPS is not available; {available}"
+            )
+    elif chosen.type != "cpu":
+        raise ValueError(f"device {str(chosen)!r}{where} is not supported; {available}")
+    return chosen
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -43,8 +76,7 @@ def seed_everything(seed: int) -> torch.Generator:
     Library code that draws random numbers takes such a generator explicitly, so that a
     result depends on its seed and not on what ran before it.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
+    seed = check_integer("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds user code that uses the legacy API)
     torch.manual_seed(seed)

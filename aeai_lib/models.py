@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from aeai_lib.interpolation import INTERPOLATIONS, Interpolation, get_interpolation
-from aeai_lib.validation import check_images, check_positive_int
+from aeai_lib.validation import as_codes, check_images, check_positive_int
 
 SUPPORTED_SIZES = (32, 64, 128)
 NORM_GROUPS = 8
@@ -199,21 +199,40 @@ class AutoencoderModel(nn.Module):
         self.auxiliary = nn.ModuleDict()
         self._learned_interpolations = learned_interpolations
 
+    def _weights(self) -> torch.Tensor:
+        return next(self.parameters())
+
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """Images (N, C, H, W) with values in [0, 1] -> codes (N, latent_dim)."""
+        """Images (N, C, H, W) with values in [0, 1] -> codes (N, latent_dim).
+
+        Images of another float dtype (float64, float16) are cast to the model's dtype.
+
+        Raises:
+            TypeError: not a float tensor. ValueError: wrong shape, size, channel count or
+                value range, or on another device than the model.
+        """
         check_images(images, size=self.config.image_size, channels=self.config.channels)
-        return self.encoder(images)
+        weights = self._weights()
+        if images.device != weights.device:
+            raise ValueError(
+                f"images are on {images.device} but the model is on {weights.device}; move "
+                f"them with images.to({str(weights.device)!r})"
+            )
+        return self.encoder(images.to(weights.dtype))
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """Codes (N, latent_dim) -> images (N, C, H, W) with values in [0, 1]."""
-        if not isinstance(codes, torch.Tensor) or codes.dim() != 2:
-            shape = tuple(codes.shape) if isinstance(codes, torch.Tensor) else type(codes).__name__
-            raise ValueError(f"codes must be a 2-D tensor (N, latent_dim), got {shape}")
-        if codes.shape[1] != self.config.latent_dim:
-            raise ValueError(
-                f"codes have {codes.shape[1]} dimensions but the model's latent size is "
-                f"{self.config.latent_dim}"
-            )
+        """Codes (N, latent_dim) -> images (N, C, H, W) with values in [0, 1].
+
+        Codes of another dtype (float64, float16, integers) are cast to the model's dtype.
+
+        Raises:
+            TypeError: not a tensor of real numbers. ValueError: not (N, latent_dim), or on
+                another device than the model.
+        """
+        weights = self._weights()
+        codes = as_codes(
+            codes, dim=self.config.latent_dim, dtype=weights.dtype, device=weights.device
+        )
         return self.decoder(codes)
 
     def _learned(self) -> dict[str, Interpolation]:

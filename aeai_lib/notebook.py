@@ -48,6 +48,43 @@ def check_parameter(
             raise ParameterError(f"parameter {name!r} must be one of {options}, got {value!r}")
 
 
+def check_list_parameter(
+    name: str,
+    value: Any,
+    item_kind: type | tuple[type, ...],
+    *,
+    min_length: int = 1,
+    distinct: bool = True,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: Iterable[Any] | None = None,
+) -> None:
+    """Check a list-valued papermill parameter (e.g. ``dims: [2, 8]``); raise
+    :class:`ParameterError` naming it for a non-list, fewer than ``min_length`` items,
+    repeated items (with ``distinct``), or an item that fails :func:`check_parameter`
+    (``item_kind``, ``minimum``, ``maximum``, ``choices``).
+    """
+    kinds = item_kind if isinstance(item_kind, tuple) else (item_kind,)
+    expected = " or ".join(k.__name__ for k in kinds)
+    example = f"-y '{name}: [...]'"
+    if not isinstance(value, list):
+        raise ParameterError(
+            f"parameter {name!r} must be a list of {expected}, got {value!r} "
+            f"({type(value).__name__}); pass e.g. {example} to papermill"
+        )
+    if len(value) < min_length:
+        raise ParameterError(
+            f"parameter {name!r} must list at least {min_length} {expected} value(s), got "
+            f"{value!r}; pass e.g. {example} to papermill"
+        )
+    for index, item in enumerate(value):
+        check_parameter(
+            f"{name}[{index}]", item, kinds, minimum=minimum, maximum=maximum, choices=choices
+        )
+    if distinct and len(set(value)) != len(value):
+        raise ParameterError(f"parameter {name!r} must not repeat a value, got {value!r}")
+
+
 def report_summary(**values: Any) -> dict[str, Any]:
     """Print the notebook's key results as one ``SUMMARY {json}`` line and return them.
 

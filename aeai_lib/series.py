@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aeai_lib.notebook import SUMMARY_PREFIX
+from aeai_lib.validation import check_output_folder
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -85,7 +86,12 @@ def run_series(
 
     ``parameters`` are injected into every notebook after its ``parameters`` cell (papermill
     warns about names a notebook does not declare): pass shared names such as ``seed``.
+
+    Raises:
+        ValueError: before any notebook runs, when ``out_dir`` is an existing file or
+            cannot be created.
     """
+    out_dir = check_output_folder(out_dir, "output folder")
     runs = []
     for path in notebooks or list_notebooks():
         run = run_notebook(path, out_dir, parameters)

@@ -30,10 +30,17 @@ from aeai_lib.inference import inference, reconstruction_error
 from aeai_lib.losses import reconstruction_loss
 from aeai_lib.methods.base import ADVERSARY, Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
-from aeai_lib.validation import check_images, check_nonnegative, check_positive_int
+from aeai_lib.validation import (
+    check_images,
+    check_nonnegative,
+    check_output_file,
+    check_positive_int,
+)
 
 DEFAULT_LATENT_DIM = {"pole": 256, "lines": 32}
 FALLBACK_LATENT_DIM = 256
+MIN_TRAIN_IMAGES = 2
+"""Fewest training images :func:`train` accepts: one pair of distinct images to interpolate."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -132,8 +139,12 @@ def diagnose(
 
 def default_model_config(dataset: ImageDataset, latent_dim: int | None = None) -> ModelConfig:
     """The model a dataset gets: its image size and channels, and a latent size of 256
-    (pole, folders) or 32 (lines) unless ``latent_dim`` is given."""
-    dim = latent_dim or DEFAULT_LATENT_DIM.get(dataset.name, FALLBACK_LATENT_DIM)
+    (pole, folders) or 32 (lines) unless ``latent_dim`` (an integer >= 1) is given; None
+    means the default, 0 is refused."""
+    if latent_dim is None:
+        dim = DEFAULT_LATENT_DIM.get(dataset.name, FALLBACK_LATENT_DIM)
+    else:
+        dim = check_positive_int("latent_dim", latent_dim)
     return ModelConfig(image_size=dataset.size, channels=dataset.channels, latent_dim=dim)
 
 
@@ -156,6 +167,19 @@ def _check_resumable(
         raise ValueError(
             f"cannot resume: the checkpoint's {', '.join(mismatches)} differ from this run's; "
             "pass the same settings, or write to a new checkpoint path"
+        )
+
+
+def check_trainable(dataset: ImageDataset) -> None:
+    """Refuse, before any work, a dataset whose split left fewer than
+    :data:`MIN_TRAIN_IMAGES` training images (e.g. a folder of one or two images)."""
+    n_train, n_test = len(dataset.train_idx), len(dataset.test_idx)
+    if n_train < MIN_TRAIN_IMAGES:
+        raise ValueError(
+            f"dataset {dataset.name!r} has {len(dataset)} image(s) and its train/test split "
+            f"left {n_train} for training ({n_test} for testing); training needs at least "
+            f"{MIN_TRAIN_IMAGES} training images (a pair to interpolate between): add images "
+            f"(a folder needs at least {MIN_TRAIN_IMAGES + 1}, since 20% are held out)"
         )
 
 
@@ -182,8 +206,14 @@ def train(
         progress: show a tqdm progress bar (notebook-aware).
 
     Raises:
+        ValueError: before any work, for a dataset with fewer than :data:`MIN_TRAIN_IMAGES`
+            training images, a ``checkpoint`` path that is a folder or cannot be created,
+            an unavailable ``config.device``, or images the model does not fit.
         NonFiniteLossError: a loss term became NaN or inf; the message names term and step.
     """
+    check_trainable(dataset)
+    if checkpoint is not None:
+        check_output_file(checkpoint, "checkpoint path")
     model_config = model_config or default_model_config(dataset)
     method.check_schedule(config.steps)
     check_images(

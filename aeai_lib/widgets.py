@@ -41,6 +41,7 @@ from aeai_lib.explorer_panel import DISPLAY_SIZE, PATH_STEPS, ModelPanel, descri
 from aeai_lib.inference import check_model_fits
 from aeai_lib.interpolation import alpha_grid
 from aeai_lib.models import AutoencoderModel
+from aeai_lib.validation import is_real_number
 from aeai_lib.zoo import ZooModel
 
 THUMBNAILS = 12
@@ -166,7 +167,7 @@ class LatentExplorer:
         ]
         if method not in offered:
             raise ValueError(f"unknown interpolation {method!r}; the models offer {offered}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
+        if not is_real_number(alpha) or not 0 <= alpha <= 1:
             raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
 
         self._indices = (index_a, index_b)

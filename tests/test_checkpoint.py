@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,6 +14,7 @@ from aeai_lib.checkpoint import (
     FORMAT,
     FORMAT_VERSION,
     CheckpointError,
+    export_checkpoint,
     load_checkpoint,
     load_model,
     save_checkpoint,
@@ -100,6 +102,66 @@ def test_save_checkpoint_creates_folders(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "c.pt"
     assert save_checkpoint({"step": 3}, path) == path
     assert load_checkpoint(path)["step"] == 3
+
+
+# ------------------------------------------- nothing written that cannot be loaded (#16, row 7)
+
+
+class _Unloadable:
+    """A plain object that torch.save pickles but weights_only=True refuses."""
+
+
+def test_exported_numpy_metrics_load_back_as_python_numbers(
+    trained: tuple[TrainingResult, Path], tmp_path: Path
+) -> None:
+    """export_checkpoint(..., metrics={"mse": numpy.float64(1e-3)}) wrote a file that
+    load_model then refused as "not an aeai_lib checkpoint"."""
+    _, path = trained
+    metrics = {
+        "mse": np.float64(1e-3),
+        "ratio": np.float32(0.5),
+        "steps": np.int64(7),
+        "ok": np.bool_(True),
+        "per_alpha": np.array([0.25, 0.5]),
+        "nested": {"values": [np.float64(2.0), (np.int32(1),)]},
+    }
+    target = export_checkpoint(path, tmp_path / "small.pt", metrics=metrics)
+    assert isinstance(load_model(target, device="cpu"), AutoencoderModel)
+    loaded = load_checkpoint(target)["metrics"]
+    assert loaded["mse"] == 1e-3 and type(loaded["mse"]) is float
+    assert loaded["ratio"] == 0.5 and type(loaded["steps"]) is int and loaded["ok"] is True
+    assert torch.equal(loaded["per_alpha"], torch.tensor([0.25, 0.5], dtype=torch.float64))
+    assert loaded["nested"] == {"values": [2.0, (1,)]}
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({1, 2}, r"checkpoint\['metrics'\]\['bad'\] is a set"),
+        (_Unloadable(), r"checkpoint\['metrics'\]\['bad'\] is a _Unloadable"),
+        ([complex(1, 2)], r"checkpoint\['metrics'\]\['bad'\]\[0\] is a complex"),
+    ],
+    ids=["set", "object", "complex"],
+)
+def test_values_weights_only_refuses_are_refused_before_writing(
+    tmp_path: Path, value: object, where: str
+) -> None:
+    path = tmp_path / "model.pt"
+    with pytest.raises(TypeError, match=where + ".*weights_only=True"):
+        save_checkpoint({"metrics": {"bad": value}}, path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_as_the_checkpoint_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is an existing folder, not a file"):
+        save_checkpoint({"step": 1}, tmp_path)
+    with pytest.raises(ValueError, match=r"is a file, not a folder"):
+        save_checkpoint({"step": 1}, _touch(tmp_path / "file") / "model.pt")
+
+
+def _touch(path: Path) -> Path:
+    path.write_text("")
+    return path
 
 
 # ---------------------------------------------------------------- safe loading

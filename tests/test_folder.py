@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -107,6 +108,11 @@ def test_missing_folder(tmp_path: Path) -> None:
         load_folder(tmp_path / "nowhere")
 
 
+def test_path_of_the_wrong_type(coil: Path) -> None:
+    with pytest.raises(TypeError, match=r"path must be a folder path \(str or pathlib.Path\)"):
+        load_folder(None)
+
+
 def test_path_is_a_file(coil: Path) -> None:
     with pytest.raises(ValueError, match=r"obj1__0.png' is a file, not a folder; pass the folder"):
         load_folder(coil / "obj1__0.png")
@@ -174,3 +180,103 @@ def test_bad_pattern(coil: Path, pattern, error, match) -> None:
 def test_bad_size(coil: Path) -> None:
     with pytest.raises(ValueError, match=r"size must be an int in \[16, 512\]"):
         load_folder(coil, size=1000)
+
+
+# Issue #16, rows 1 and 2: bit depth and transparency, in every pixel mode the loader reads.
+
+SIXTEEN_BIT = np.array([[0, 1000], [40000, 65535]], dtype=np.uint16)
+
+
+def test_16_bit_grayscale_is_scaled_by_its_bit_depth(tmp_path: Path) -> None:
+    """16-bit PNGs loaded as all 1.0 in three channels; now /65535, single-channel."""
+    for angle in (0, 10):
+        Image.fromarray(np.kron(SIXTEEN_BIT, np.ones((8, 8), np.uint16))).save(
+            tmp_path / f"obj1__{angle}.png"
+        )
+    assert Image.open(tmp_path / "obj1__0.png").mode.startswith("I")  # really 16-bit
+    data = load_folder(tmp_path, size=16)
+    assert data.images.shape == (2, 1, 16, 16)
+    expected = torch.from_numpy(np.kron(SIXTEEN_BIT, np.ones((8, 8))) / 65535).float()
+    torch.testing.assert_close(data.images[0, 0], expected, atol=1e-6, rtol=0)
+
+
+def test_16_bit_grayscale_beside_rgb_repeats_its_grey(tmp_path: Path) -> None:
+    Image.fromarray(np.full((16, 16), 13107, np.uint16)).save(tmp_path / "obj1__0.png")  # 0.2
+    write(tmp_path / "obj1__10.png", size=16, value=(255, 0, 0))
+    data = load_folder(tmp_path, size=16)
+    assert data.images.shape == (2, 3, 16, 16)
+    torch.testing.assert_close(data.images[0], torch.full((3, 16, 16), 0.2), atol=1e-6, rtol=0)
+
+
+def test_low_bit_depths_span_zero_to_one(tmp_path: Path) -> None:
+    Image.new("1", (16, 16), 1).save(tmp_path / "obj1__0.png")
+    Image.new("1", (16, 16), 0).save(tmp_path / "obj1__10.png")
+    data = load_folder(tmp_path, size=16)
+    assert data.images[0].min() == 1.0 and data.images[1].max() == 0.0
+
+
+def _transparent(mode: str, path: Path) -> None:
+    """A 16x16 image in ``mode``: left half opaque (colour or grey 200), right half fully
+    transparent over a hidden bright colour (or grey 255)."""
+    left, hidden = (200, 0, 0), (0, 255, 255)
+    if mode == "RGBA":
+        image = Image.new("RGBA", (16, 16), (*hidden, 0))
+        image.paste((*left, 255), (0, 0, 8, 16))
+        image.save(path)
+    elif mode == "LA":
+        image = Image.new("LA", (16, 16), (255, 0))
+        image.paste((200, 255), (0, 0, 8, 16))
+        image.save(path)
+    elif mode == "P":
+        image = Image.new("P", (16, 16), 1)
+        image.putpalette([*hidden, *left] + [0] * 762)  # index 0 hidden, 1 the colour
+        image.paste(1, (0, 0, 8, 16))
+        image.paste(0, (8, 0, 16, 16))
+        image.save(path, transparency=0)
+    elif mode in ("RGB", "L"):  # a tRNS colour key
+        key, colour = (hidden, left) if mode == "RGB" else (255, 200)
+        image = Image.new(mode, (16, 16), key)
+        image.paste(colour, (0, 0, 8, 16))
+        image.save(path, transparency=key)
+    else:  # 16-bit grey with a tRNS key
+        pixels = np.full((16, 16), 65535, np.uint16)
+        pixels[:, :8] = 200 * 257
+        Image.fromarray(pixels).save(path, transparency=65535)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "RGB", "L", "I;16"])
+@pytest.mark.parametrize("background", [0.0, 1.0], ids=["black", "white"])
+def test_transparent_pixels_show_the_background_not_the_hidden_colour(
+    tmp_path: Path, mode: str, background: float
+) -> None:
+    """Hidden colours under transparent pixels showed through; now they are composited onto
+    the background (black by default, COIL-100's)."""
+    _transparent(mode, tmp_path / "obj1__0.png")
+    data = load_folder(tmp_path, size=16, background=background)
+    image = data.images[0]
+    assert image.shape[0] == (1 if mode in ("LA", "L", "I;16") else 3)
+    torch.testing.assert_close(image[..., 8:], torch.full_like(image[..., 8:], background))
+    visible = image[..., :8]
+    expected = 200 / 255 if image.shape[0] == 1 else torch.tensor([200 / 255, 0, 0])
+    torch.testing.assert_close(
+        visible, torch.as_tensor(expected).float().reshape(-1, 1, 1).expand_as(visible)
+    )
+
+
+def test_the_default_background_is_black_and_half_alpha_blends(tmp_path: Path) -> None:
+    Image.new("RGBA", (16, 16), (255, 0, 0, 102)).save(tmp_path / "obj1__0.png")  # 40% opaque
+    image = load_folder(tmp_path, size=16).images[0]
+    torch.testing.assert_close(image[:, 0, 0], torch.tensor([0.4, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("background", [-0.1, 1.5, float("nan")])
+def test_background_outside_zero_to_one_is_refused(coil: Path, background: float) -> None:
+    with pytest.raises(ValueError, match="background must be"):
+        load_folder(coil, background=background)
+
+
+def test_name_records_the_absolute_folder(coil: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #16, row 12: a relative path was recorded as given."""
+    monkeypatch.chdir(coil.parent)
+    data = load_folder(coil.name, size=16)
+    assert data.name == f"folder:{coil}"

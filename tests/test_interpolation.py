@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 import torch
 
 from aeai_lib.interpolation import (
     INTERPOLATIONS,
+    SLERP_MIN_ANGLE,
     alpha_grid,
+    angle_between,
     get_interpolation,
     lerp,
     normalized_lerp,
@@ -79,6 +84,82 @@ def test_slerp_falls_back_to_lerp_for_parallel_codes(factor: float) -> None:
     path = slerp(z1, z2, alphas)
     assert torch.isfinite(path).all()
     torch.testing.assert_close(path, lerp(z1, z2, alphas))
+
+
+def test_slerp_of_antiparallel_codes_is_lerp_not_a_blow_up() -> None:
+    """Issue #16, row 4: slerp(z, -2 z, [0.5]) gave a midpoint ~1000x longer than z."""
+    z = torch.tensor([[1.0, 2.0, 3.0]])
+    midpoint = slerp(z, -2 * z, [0.5])[0, 0]
+    torch.testing.assert_close(midpoint, torch.tensor([-0.5, -1.0, -1.5]))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("sign", [-1.0, 1.0], ids=["antiparallel", "parallel"])
+def test_slerp_falls_back_to_lerp_for_random_256d_pairs(dtype: torch.dtype, sign: float) -> None:
+    """(z, -c z) and (z, c z) for random 256-D codes and c in [0.01, 100]: the documented lerp
+    fallback, so every point lies on the segment and no longer than the longer code."""
+    generator = torch.Generator().manual_seed(16)
+    z = torch.randn(500, 256, generator=generator, dtype=dtype)
+    c = 10 ** (4 * torch.rand(500, 1, generator=generator, dtype=dtype) - 2)
+    z2 = sign * c * z
+    alphas = alpha_grid(8)
+    path = slerp(z, z2, alphas)
+    assert path.dtype == dtype
+    torch.testing.assert_close(path, lerp(z, z2, alphas))
+    longest = torch.maximum(z.norm(dim=1), z2.norm(dim=1)).reshape(-1, 1)
+    assert (path.norm(dim=-1) <= longest * (1 + 1e-5)).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_slerp_is_accurate_just_outside_the_fallback(dtype: torch.dtype) -> None:
+    """Codes 2 * SLERP_MIN_ANGLE short of antiparallel, of equal norm: the formula is used
+    and stays on the circle of radius 5, in float32 too."""
+    angle = math.pi - 2 * SLERP_MIN_ANGLE
+    z1 = torch.tensor([[5.0, 0.0, 0.0]], dtype=dtype)
+    z2 = torch.tensor([[5 * math.cos(angle), 5 * math.sin(angle), 0.0]], dtype=dtype)
+    assert abs(angle_between(z1, z2).item() - angle) < 1e-6
+    path = slerp(z1, z2, alpha_grid(4))
+    torch.testing.assert_close(
+        path.norm(dim=-1), torch.full((1, 5), 5.0, dtype=dtype), atol=1e-3, rtol=0
+    )
+    half = angle / 2
+    expected = torch.tensor([5 * math.cos(half), 5 * math.sin(half), 0.0], dtype=dtype)
+    torch.testing.assert_close(path[0, 2], expected, atol=1e-3, rtol=0)  # 2e-4 of the norm
+
+
+def test_angle_between_is_accurate_near_0_and_pi_in_float32() -> None:
+    z = torch.randn(200, 256, generator=torch.Generator().manual_seed(3))
+    assert angle_between(z, -3 * z).min() > math.pi - 1e-5
+    assert angle_between(z, 3 * z).max() < 1e-5
+
+
+@pytest.mark.parametrize("name", sorted(INTERPOLATIONS))
+@pytest.mark.parametrize(
+    "dtypes",
+    [
+        (torch.float64, torch.float32),
+        (torch.float16, torch.float32),
+        (torch.int64, torch.int64),
+    ],
+    ids=["float64+float32", "float16+float32", "integer"],
+)
+def test_codes_of_mixed_or_integer_dtypes(name: str, dtypes: tuple) -> None:
+    """Every interpolation takes codes of any real dtype: integers become floats (alphas were
+    silently truncated to 0 and 1 before), mixed floats meet in the wider dtype."""
+    z1 = torch.tensor([[0, 4]]).to(dtypes[0])
+    z2 = torch.tensor([[4, 0]]).to(dtypes[1])
+    path = get_interpolation(name)(z1, z2, [0.0, 0.5, 1.0])
+    assert path.is_floating_point()
+    assert path.dtype == torch.promote_types(z1.dtype, z2.dtype) or dtypes[0] == torch.int64
+    assert path[0, 1].tolist() != z1[0].tolist() and path[0, 1].tolist() != z2[0].tolist()
+    torch.testing.assert_close(path[0, 0], z1[0].to(path.dtype))
+
+
+def test_codes_of_the_wrong_type_raise_type_errors() -> None:
+    with pytest.raises(TypeError, match=r"z1 must be a float tensor \(N, D\) of codes, got list"):
+        lerp([[0.0, 1.0]], torch.zeros(1, 2), 0.5)
+    with pytest.raises(TypeError, match="z2 must be a float tensor .* got dtype torch.bool"):
+        slerp(torch.zeros(1, 2), torch.zeros(1, 2, dtype=torch.bool), 0.5)
 
 
 def test_slerp_with_a_zero_code_is_finite() -> None:
@@ -159,7 +240,40 @@ def test_alpha_grid_values() -> None:
     torch.testing.assert_close(grid16.diff(), torch.full((16,), 1 / 16))
 
 
-@pytest.mark.parametrize("m", [0, -3, 2.5, True, "4"])
-def test_alpha_grid_rejects_bad_m(m: object) -> None:
-    with pytest.raises(ValueError, match=r"M \(the number of grid intervals\) must be an integer"):
+@pytest.mark.parametrize("m", [0, -3])
+def test_alpha_grid_rejects_m_below_one(m: int) -> None:
+    with pytest.raises(ValueError, match=r"M \(the number of grid intervals\) must be >= 1"):
         alpha_grid(m)
+
+
+@pytest.mark.parametrize("m", [2.5, 16.0, True, "4", None])
+def test_alpha_grid_rejects_non_integers_naming_the_type(m: object) -> None:
+    expected = r"M \(the number of grid intervals\) must be an integer >= 1 \(int or numpy integer"
+    with pytest.raises(TypeError, match=expected):
+        alpha_grid(m)
+
+
+@pytest.mark.parametrize(
+    "m",
+    [np.int64(16), np.int32(16), np.uint8(16), torch.tensor(16)],
+    ids=["np.int64", "np.int32", "np.uint8", "0-d tensor"],
+)
+def test_alpha_grid_accepts_any_integral_type(m: object) -> None:
+    """Issue #16, row 5: alpha_grid(numpy.int64(16)) was refused."""
+    assert torch.equal(alpha_grid(m), alpha_grid(16))
+
+
+@pytest.mark.parametrize("name", sorted(INTERPOLATIONS))
+@pytest.mark.parametrize("alphas", ["0.5", ["0.5"], None, [True, False], 1j])
+def test_alphas_of_the_wrong_type_name_the_expected_type(name: str, alphas: object) -> None:
+    """Issue #16, row 5: alphas given as a string raised a raw TypeError from torch."""
+    z1, z2 = _codes(2, 3, 1), _codes(2, 3, 2)
+    with pytest.raises(TypeError, match=r"alphas must .*number.*; pass a number in \[0, 1\]"):
+        get_interpolation(name)(z1, z2, alphas)
+
+
+@pytest.mark.parametrize("alphas", [np.float32(0.5), np.array([0.25, 0.5]), range(2), (0, 1)])
+def test_alphas_of_any_real_type_are_accepted(alphas: object) -> None:
+    z1, z2 = _codes(2, 3, 1), _codes(2, 3, 2)
+    expected = lerp(z1, z2, torch.tensor(np.atleast_1d(np.asarray(alphas, dtype=np.float32))))
+    torch.testing.assert_close(lerp(z1, z2, alphas), expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -189,3 +190,10 @@ def test_histogram_distance_errors() -> None:
         histogram_distance_2d(torch.zeros(5, 3), torch.zeros(5, 3))
     with pytest.raises(ValueError, match="low < high"):
         histogram_distance_2d(torch.zeros(5, 2), torch.zeros(5, 2), range=(1.0, -1.0))
+
+
+def test_numpy_numbers_are_accepted() -> None:
+    """Issue #16, row 5's kind: numpy scalars count as numbers (dim, alpha, ridge)."""
+    assert gaussian_midpoint_kl(np.int64(8), np.float32(0.25)) == gaussian_midpoint_kl(8, 0.25)
+    z = sample_prior("gaussian", 50, 3, torch.Generator().manual_seed(0))
+    assert gaussian_kl(z, z, ridge=np.float32(1e-6)) == pytest.approx(0.0, abs=1e-9)

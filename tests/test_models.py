@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from aeai_lib.methods.advai.correction import AlphaRegressor, CorrectionNetwork
 from aeai_lib.models import AutoencoderModel, Discriminator, ModelConfig
 
 LATENT = 8
@@ -130,12 +131,11 @@ def test_encode_rejects_a_single_nan_pixel(small_model: AutoencoderModel) -> Non
 @pytest.mark.parametrize(
     ("codes", "match"),
     [
-        (torch.zeros(LATENT), r"codes must be a 2-D tensor \(N, latent_dim\), got \(8,\)"),
-        (torch.zeros(2, 1, LATENT), r"must be a 2-D tensor .* got \(2, 1, 8\)"),
-        ([0.0] * LATENT, "must be a 2-D tensor .* got list"),
+        (torch.zeros(LATENT), r"codes must be a 2-D tensor \(N, D\).* got shape \(8,\)"),
+        (torch.zeros(2, 1, LATENT), r"must be a 2-D tensor .* got shape \(2, 1, 8\)"),
         (torch.zeros(2, LATENT + 1), "codes have 9 dimensions but the model's latent size is 8"),
     ],
-    ids=["1-D", "3-D", "list", "wrong-latent"],
+    ids=["1-D", "3-D", "wrong-latent"],
 )
 def test_decode_rejects_bad_codes(small_model: AutoencoderModel, codes: object, match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -153,3 +153,61 @@ def test_an_interpolation_the_model_does_not_offer_is_named(
     assert small_model.interpolation_names == ("lerp", "slerp", "normalized")
     with pytest.raises(ValueError, match=r"'advai' for this AE model; choose one of: lerp, slerp"):
         small_model.interpolation("advai")
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.int64])
+def test_decode_casts_codes_to_the_models_dtype(
+    small_model: AutoencoderModel, dtype: torch.dtype
+) -> None:
+    """Issue #16, row 9: float64 or float16 codes raised torch's raw dtype-mismatch error."""
+    codes = torch.tensor([[1, -2, 0, 3, 1, 0, -1, 2]], dtype=torch.float32).repeat(2, 1)
+    with torch.no_grad():
+        expected = small_model.decode(codes)
+        images = small_model.decode(codes.to(dtype))
+    assert images.dtype == torch.float32
+    torch.testing.assert_close(images, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_encode_casts_images_to_the_models_dtype(
+    small_model: AutoencoderModel, dtype: torch.dtype
+) -> None:
+    """Issue #16, row 9: encoding half (or double) images raised a raw dtype error."""
+    images = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    images = images.to(dtype).float()  # representable exactly in the other dtype
+    with torch.no_grad():
+        expected = small_model.encode(images)
+        codes = small_model.encode(images.to(dtype))
+    assert codes.dtype == torch.float32
+    torch.testing.assert_close(codes, expected)
+
+
+@pytest.mark.parametrize(
+    ("codes", "match"),
+    [
+        ([[0.0] * LATENT], "got list"),
+        (torch.zeros(2, LATENT, dtype=torch.bool), "got dtype torch.bool"),
+        (torch.zeros(2, LATENT, dtype=torch.complex64), "got dtype torch.complex64"),
+    ],
+    ids=["list", "bool", "complex"],
+)
+def test_decode_names_the_dtype_expected(
+    small_model: AutoencoderModel, codes: object, match: str
+) -> None:
+    expected = r"codes must be a float tensor \(N, D\) of codes of dtype torch.float32, "
+    with pytest.raises(TypeError, match=expected + match):
+        small_model.decode(codes)
+
+
+def test_advai_correction_takes_codes_of_any_float_dtype() -> None:
+    """Every public function taking codes: AdvAI's interpolation (model.interpolation
+    ("advai")) and its alpha regressor cast float64 / float16 codes too."""
+    correction, regressor = CorrectionNetwork(4), AlphaRegressor(4)
+    z1 = torch.randn(3, 4, generator=torch.Generator().manual_seed(1))
+    z2 = torch.randn(3, 4, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        expected = correction.interpolate(z1, z2, [0.0, 0.5, 1.0])
+        torch.testing.assert_close(
+            correction.interpolate(z1.double(), z2.double(), [0.0, 0.5, 1.0]), expected
+        )
+        torch.testing.assert_close(regressor(z1.double()), regressor(z1))

@@ -11,6 +11,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw
@@ -311,3 +312,11 @@ def test_evaluate_lines_model() -> None:
     assert set(result["summary"]) == {"mean_distance", "smoothness"}
     with pytest.raises(ValueError, match="single-channel"):
         evaluate_lines_model(AutoencoderModel(ModelConfig(image_size=32, channels=3)))
+
+
+def test_numpy_numbers_are_accepted_as_the_interval(pole32: ImageDataset) -> None:
+    """Issue #16, row 5's kind: a numpy integer or float is a number like any other."""
+    expected = interval_pairs(pole32, 80, axis="phi", split="test")
+    for interval in (np.int64(80), np.float32(80.0)):
+        pairs = interval_pairs(pole32, interval, axis="phi", split="test")
+        assert torch.equal(pairs.sources, expected.sources)

@@ -91,6 +91,7 @@ def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]
     }
     mixed = format_comparison([*results, lines_row]).splitlines()
     assert all(m.header in mixed[0] for m in measures_of("lines"))
-    assert mixed[4].split()[5:] == ["-"] * 7 + ["0.2000", "-"]  # no protocol numbers
+    n_protocol = sum(m.report for m in measures_of("protocol"))
+    assert mixed[4].split()[5:] == ["-"] * n_protocol + ["0.2000", "-"]  # no protocol numbers
     with pytest.raises(ValueError, match="results is empty"):
         format_comparison([])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from aeai_lib.series import format_summary, read_summary, run_series
 
 
@@ -31,3 +33,17 @@ def test_a_failing_notebook_does_not_stop_the_others(
     assert read_summary(tmp_path / "out" / "02_after.ipynb") == {"ran": True}
     table = format_summary(runs)
     assert "FAILED" in table and "answer=42" in table
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_any_notebook_runs(
+    tmp_path: Path, write_notebook: Callable[..., Path]
+) -> None:
+    """Issue #16, row 6: series --out FILE raised a raw FileExistsError."""
+    ran = tmp_path / "ran"
+    notebook = write_notebook(tmp_path / "00_touch.ipynb", f"open({str(ran)!r}, 'w').close()")
+    (tmp_path / "out").write_text("")
+    with pytest.raises(ValueError, match=r"output folder '.*out' is an existing file, not a"):
+        run_series(tmp_path / "out", [notebook])
+    with pytest.raises(ValueError, match=r"'.*out' is a file, not a folder"):
+        run_series(tmp_path / "out" / "sub", [notebook])
+    assert not ran.exists()

@@ -326,23 +326,3 @@ def test_validation_pairs_are_the_test_split_of_a_pole_copy(tmp_path) -> None:
     assert set(pairs.sources.tolist()) | set(pairs.targets.tolist()) == set(range(576, 586))
     with pytest.raises(ValueError, match="pole dataset only"):
         validation_pairs_dataset(lines.dataset(size=32, n_train=8, n_test=8, cache_dir=tmp_path))
-
-
-# ---------------------------------------------------------------- detached endpoints
-
-
-@pytest.mark.parametrize("detach", [False, True])
-def test_detached_endpoints_keep_the_encoder_out_of_the_path_terms(
-    blob_dataset: ImageDataset, detach: bool
-) -> None:
-    """L_S (sibling) and L_A see the encoder only through the pair's codes: with the codes
-    detached their gradient on the encoder is exactly 0; L_C still reaches it through f(g(z))."""
-    method = make_method("aeai", smoothness="sibling", alphas_per_pair=1, detach_endpoints=detach)
-    torch.manual_seed(0)
-    model = method.build_model(CONFIG)
-    losses = method.losses(model, blob_dataset.train_images[:8], 0, torch.Generator())
-    result = diagnose(method, model, losses.components, None, 0)
-    for term in ("smoothness", "adversarial"):
-        assert (result[f"grad/encoder/{term}"] == 0.0) == detach
-        assert result[f"grad/decoder/{term}"] > 0.0
-    assert result["grad/encoder/cycle"] > 0.0

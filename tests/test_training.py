@@ -6,16 +6,20 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from aeai_lib.checkpoint import load_checkpoint
 from aeai_lib.data.base import ImageDataset
+from aeai_lib.data.folder import load_folder
 from aeai_lib.inference import reconstruction_error as reconstruction_mse
 from aeai_lib.methods import make_method
 from aeai_lib.methods.base import Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
 from aeai_lib.training import (
+    MIN_TRAIN_IMAGES,
     NonFiniteLossError,
     TrainConfig,
     TrainingResult,
@@ -243,6 +247,53 @@ def test_nan_images_are_refused_before_training(make_dataset) -> None:
         _train(dataset, make_method("ae"), _config(1))
 
 
+def _no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any start of training (seeding, building the model) fail the test."""
+
+    def started(*_args, **_kwargs):
+        raise AssertionError("training started before the bad input was refused")
+
+    monkeypatch.setattr("aeai_lib.training.seed_everything", started)
+
+
+@pytest.mark.parametrize(("n_images", "n_train"), [(1, 0), (2, 1)])
+def test_too_few_training_images_are_refused_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n_images: int, n_train: int
+) -> None:
+    """Issue #16, row 3: a folder of one image failed deep in torch ('random_ expects 'from'
+    to be less than 'to''); now refused with the split's counts and the number needed."""
+    for angle in range(n_images):
+        Image.new("L", (32, 32), 40 * angle).save(tmp_path / f"obj1__{angle}.png")
+    dataset = load_folder(tmp_path, size=32)
+    _no_work(monkeypatch)
+    message = (
+        rf"has {n_images} image\(s\) and its train/test split left {n_train} for training "
+        rf"\({n_images - n_train} for testing\); training needs at least {MIN_TRAIN_IMAGES}"
+    )
+    with pytest.raises(ValueError, match=message):
+        train(dataset, make_method("ae"), _config(2), progress=False)
+
+
+def test_a_folder_as_the_checkpoint_is_refused_before_training(
+    blob_dataset: ImageDataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #16, row 6: training ran every step, then failed with IsADirectoryError."""
+    _no_work(monkeypatch)
+    with pytest.raises(ValueError, match="is an existing folder, not a file"):
+        _train(blob_dataset, make_method("ae"), _config(2), checkpoint=tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        _train(blob_dataset, make_method("ae"), _config(2), checkpoint=tmp_path / "file" / "m.pt")
+
+
+def test_an_unavailable_device_is_refused_before_training(
+    blob_dataset: ImageDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_work(monkeypatch)
+    with pytest.raises(ValueError, match="unknown device 'gpu'; available here: cpu"):
+        _train(blob_dataset, make_method("ae"), _config(2, device="gpu"))
+
+
 # ---------------------------------------------------------------- configuration
 
 
@@ -282,10 +333,27 @@ def test_images_that_do_not_fit_the_model_config_raise(blob_dataset: ImageDatase
         )
 
 
+@pytest.mark.parametrize(
+    ("latent_dim", "error", "match"),
+    [
+        (0, ValueError, "latent_dim must be >= 1, got 0"),
+        (-4, ValueError, "latent_dim must be >= 1, got -4"),
+        (8.0, TypeError, "latent_dim must be an integer >= 1"),
+    ],
+)
+def test_latent_dim_zero_is_refused_not_taken_as_unset(
+    make_dataset, latent_dim: object, error: type, match: str
+) -> None:
+    """Issue #16, row 11: latent_dim=0 silently trained with the default size 256."""
+    with pytest.raises(error, match=match):
+        default_model_config(make_dataset(n_images=4), latent_dim=latent_dim)
+
+
 def test_default_model_config_follows_the_dataset(make_dataset) -> None:
     blobs = make_dataset(n_images=4, channels=3)
     assert default_model_config(blobs) == ModelConfig(image_size=32, channels=3, latent_dim=256)
     assert default_model_config(blobs, latent_dim=16).latent_dim == 16
+    assert default_model_config(blobs, latent_dim=np.int64(16)).latent_dim == 16
     lines = make_dataset(n_images=4, name="lines")
     assert default_model_config(lines) == ModelConfig(image_size=32, channels=1, latent_dim=32)
 

@@ -11,14 +11,21 @@ or .jpeg, in any case, and whose names do not start with a dot; other files (REA
 are ignored. Every one of those images must parse, decode and share one size, and no
 (object, angle) may appear twice: otherwise a ValueError names the file(s) and the fix.
 
-Images become RGB, or stay single-channel when ALL of them are grayscale (PIL modes 1, L, LA),
-are resized to ``size x size`` with PIL's bilinear filter (which anti-aliases when shrinking;
-non-square images are stretched), scaled to [0, 1] and sorted by (object, angle).
+Pixels are scaled to [0, 1] by each image's own bit depth: 8-bit images (and 1-, 2- and
+4-bit ones, which PIL widens to 8) divide by 255, 16-bit PNGs by 65535. Transparency (an
+alpha channel, a palette entry or a tRNS colour) is composited onto a uniform ``background``
+grey level, black (0) by default as in COIL-100, whose objects are photographed on black:
+a transparent pixel shows the background, never the colour hidden under it. Images stay
+single-channel when ALL of them are grayscale (8- or 16-bit, with or without alpha), and
+become RGB otherwise (grayscale ones then repeat their grey in all three channels). They are
+resized to ``size x size`` with PIL's bilinear filter in floating point (which anti-aliases
+when shrinking; non-square images are stretched) and sorted by (object, angle).
 Nothing is written to disk.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -28,12 +35,16 @@ import torch
 from PIL import Image
 
 from aeai_lib.data.base import ImageDataset, random_split
-from aeai_lib.validation import check_positive_int, check_size
+from aeai_lib.validation import check_nonnegative, check_positive_int, check_size
 
 COIL_PATTERN = r"obj(?P<object>\d+)__(?P<angle>\d+(\.\d+)?)\.(png|jpe?g)"
 """COIL-100's file names: ``obj<object>__<angle>.png``, e.g. ``obj12__35.png``."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-GRAYSCALE_MODES = ("1", "L", "LA")
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+GRAYSCALE_MODES = ("1", "L", "LA", "La", "I", *SIXTEEN_BIT_MODES)
+ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
+COIL_BACKGROUND = 0.0
+"""COIL-100's background, black, on which transparent pixels are composited by default."""
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -103,8 +114,58 @@ def _open(path: Path) -> Image.Image:
         ) from None
 
 
+def _pixels(image: Image.Image, path: Path, background: float, channels: int) -> np.ndarray:
+    """One image as float32 (H, W, channels) in [0, 1]: scaled by its bit depth, transparency
+    composited onto ``background``."""
+    if image.mode in ("I", *SIXTEEN_BIT_MODES):  # PNG's 16-bit grey (PIL reads some as "I")
+        values = np.asarray(image).astype(np.float64)
+        if values.min() < 0 or values.max() > 65535:
+            raise ValueError(
+                f"image {str(path)!r} has integer pixels outside 0..65535 (mode {image.mode}); "
+                "save it as an 8- or 16-bit PNG"
+            )
+        colour = (values / 65535)[..., None]
+        key = image.info.get("transparency")
+        alpha = None if key is None else (np.asarray(image) != key).astype(np.float64)[..., None]
+    elif image.mode in ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "CMYK", "YCbCr"):
+        grey = image.mode in GRAYSCALE_MODES
+        has_alpha = image.mode in ALPHA_MODES or "transparency" in image.info
+        target = ("L" if grey else "RGB") + ("A" if has_alpha else "")
+        values = np.asarray(image.convert(target), dtype=np.float64) / 255
+        values = values[..., None] if values.ndim == 2 else values
+        colour, alpha = (values[..., :-1], values[..., -1:]) if has_alpha else (values, None)
+    else:
+        raise ValueError(
+            f"image {str(path)!r} has pixel mode {image.mode!r}, which this loader does not "
+            "read; save it as an 8- or 16-bit grayscale or RGB(A) PNG"
+        )
+    if alpha is not None:
+        colour = colour * alpha + background * (1 - alpha)
+    if colour.shape[-1] != channels:
+        colour = np.repeat(colour, channels, axis=-1)
+    return colour.astype(np.float32)
+
+
+def _resize(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Float (H, W, C) -> (C, size, size) with PIL's bilinear filter, channel by channel."""
+    return np.stack(
+        [
+            np.asarray(
+                Image.fromarray(np.ascontiguousarray(pixels[..., c]), mode="F").resize(
+                    (size, size), Image.Resampling.BILINEAR
+                )
+            )
+            for c in range(pixels.shape[-1])
+        ]
+    )
+
+
 def load_folder(
-    path: str | Path, size: int = 64, pattern: str = COIL_PATTERN, seed: int = 0
+    path: str | Path,
+    size: int = 64,
+    pattern: str = COIL_PATTERN,
+    seed: int = 0,
+    background: float = COIL_BACKGROUND,
 ) -> ImageDataset:
     """Load every image in ``path`` with its (object, angle) parsed from the file name.
 
@@ -114,16 +175,31 @@ def load_folder(
         pattern: regular expression for the whole file name (case-insensitive) with named
             groups ``angle`` (degrees) and optionally ``object`` (an id; 0 when absent).
         seed: seed of the 80/20 train/test split.
+        background: grey level in [0, 1] that transparent pixels are composited onto
+            (default 0, black, COIL-100's background).
 
     Returns:
-        ImageDataset named ``f"folder:{path}"``: images float32 (N, C, size, size) in [0, 1]
-        with C = 3, or 1 when every source image is grayscale; params float64 (N, 2) =
-        (object, angle) sorted by object then angle; angle has period 360.
+        ImageDataset named ``"folder:"`` + the folder's absolute path (so that a checkpoint
+        records where its images are, whatever the working directory): images float32
+        (N, C, size, size) in [0, 1] with C = 3, or 1 when every source image is grayscale;
+        params float64 (N, 2) = (object, angle) sorted by object then angle; angle has
+        period 360.
+
+    Raises:
+        ValueError: a missing or empty folder, a file name the pattern does not parse, an
+            unreadable image or an unsupported pixel mode, images of different sizes, a
+            repeated (object, angle), or a background outside [0, 1].
     """
     check_size(size)
     check_positive_int("seed", seed, minimum=0)
+    background = check_nonnegative("background", background)
+    if background > 1:
+        raise ValueError(f"background must be a grey level in [0, 1], got {background}")
     regex = _compile(pattern)
-    files = _image_files(Path(path), pattern)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder path (str or pathlib.Path), got {path!r}")
+    folder = Path(os.path.abspath(path))
+    files = _image_files(folder, pattern)
     parsed = sorted((_parse(file, regex), file) for file in files)
     for (first_key, first), (second_key, second) in pairwise(parsed):
         if first_key == second_key:
@@ -140,17 +216,19 @@ def load_folder(
                 f"{first_size[0]}x{first_size[1]} but {file.name!r} is "
                 f"{image.size[0]}x{image.size[1]}; resize the source images to one size first"
             )
-    mode = "L" if all(image.mode in GRAYSCALE_MODES for image in images) else "RGB"
-    arrays = [
-        np.asarray(image.convert(mode).resize((size, size), Image.Resampling.BILINEAR))
-        for image in images
-    ]
-    pixels = torch.from_numpy(np.stack(arrays)).float().div(255.0)
-    pixels = pixels.unsqueeze(1) if mode == "L" else pixels.permute(0, 3, 1, 2).contiguous()
+    channels = 1 if all(image.mode in GRAYSCALE_MODES for image in images) else 3
+    pixels = torch.from_numpy(
+        np.stack(
+            [
+                _resize(_pixels(image, file, background, channels), size)
+                for image, (_, file) in zip(images, parsed, strict=True)
+            ]
+        )
+    ).clamp_(0.0, 1.0)
     params = torch.tensor([key for key, _ in parsed], dtype=torch.float64)
     train_idx, test_idx = random_split(len(parsed), 0.2, seed)
     return ImageDataset(
-        name=f"folder:{path}",
+        name=f"folder:{folder}",
         images=pixels,
         params=params,
         param_names=("object", "angle"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from aeai_lib.data import folder, lines, pole
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.validation import check_choice
@@ -39,3 +41,34 @@ def load_dataset(spec: str, size: int | None = None, seed: int = 0) -> ImageData
     if name == "pole":
         return pole.dataset(size=size, seed=seed)
     return lines.dataset(size=size, seed=seed)
+
+
+def load_checkpoint_dataset(
+    spec: str, checkpoint: str | os.PathLike, size: int | None = None
+) -> ImageDataset:
+    """Load the dataset a checkpoint records (its ``"dataset"`` spec) to evaluate it.
+
+    Folder datasets are recorded with their absolute path; a relative one (written by
+    aeai_lib 0.1.0) is taken relative to the working directory.
+
+    Raises:
+        ValueError: the recorded image folder is missing or cannot be loaded; the message
+            names the checkpoint, the path tried and why.
+    """
+    if not (isinstance(spec, str) and spec.startswith("folder:")):
+        return load_dataset(spec, size=size)
+    recorded = spec[len("folder:") :]
+    tried = os.path.abspath(recorded)
+    relative = "" if os.path.isabs(recorded) else " (recorded as a relative path)"
+    if not os.path.isdir(tried):
+        raise ValueError(
+            f"checkpoint {str(checkpoint)!r} was trained on the image folder {tried!r}"
+            f"{relative}, which does not exist here; put the images back at that path, or "
+            "retrain on their new location"
+        )
+    try:
+        return load_dataset(f"folder:{tried}", size=size)
+    except ValueError as error:
+        raise ValueError(
+            f"checkpoint {str(checkpoint)!r}: its image folder {tried!r} cannot be loaded: {error}"
+        ) from None

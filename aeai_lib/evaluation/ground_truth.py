@@ -26,7 +26,7 @@ import torch
 
 from aeai_lib.data import pole
 from aeai_lib.data.base import ImageDataset
-from aeai_lib.validation import check_alphas, check_choice, check_positive_int
+from aeai_lib.validation import check_alphas, check_choice, check_positive_int, is_real_number
 
 SPLITS = ("test", "train", "all")
 """Which images :func:`interval_pairs` pairs up."""
@@ -159,7 +159,7 @@ def grid_step(dataset: ImageDataset, axis: str | None = None) -> float | None:
 def check_interval(dataset: ImageDataset, column: int, interval: float) -> float:
     """Check an interval length is positive and fits the axis' range; return it as a float."""
     name = dataset.param_names[column]
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)):
+    if not is_real_number(interval):
         raise TypeError(f"interval must be a number (in {name}'s units), got {interval!r}")
     if not (math.isfinite(interval) and interval > 0):
         raise ValueError(f"interval must be a positive number, got {interval}")

@@ -17,7 +17,7 @@ import torch
 from aeai_lib.interpolation import Interpolation
 from aeai_lib.losses import mmd_squared
 from aeai_lib.priors import sample_prior
-from aeai_lib.validation import check_alphas, check_positive_int
+from aeai_lib.validation import check_alphas, check_positive_int, is_real_number
 
 NORM_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The quantiles of ||z||_2 that :func:`norm_stats` reports."""
@@ -68,7 +68,7 @@ def gaussian_kl(z_p: torch.Tensor, z_q: torch.Tensor, ridge: float = 1e-6) -> fl
     _check_codes("z_p", z_p, min_rows=2)
     _check_codes("z_q", z_q, min_rows=2)
     _check_same_dim(z_p, z_q)
-    if not (isinstance(ridge, (int, float)) and math.isfinite(ridge) and ridge >= 0):
+    if not (is_real_number(ridge) and math.isfinite(ridge) and ridge >= 0):
         raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}; the default is 1e-6")
     dim = z_p.shape[1]
     mu_p, cov_p = _gaussian_fit(z_p, ridge)
@@ -260,7 +260,7 @@ def histogram_distance_2d(
 
 def _check_alpha(alpha: float) -> float:
     """Check a single interpolation coefficient in [0, 1] and return it as a float."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
+    if not is_real_number(alpha):
         raise TypeError(f"alpha must be a single number in [0, 1], got {alpha!r}")
     check_alphas(alpha)
     return float(alpha)

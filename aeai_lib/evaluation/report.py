@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
-from aeai_lib.data.registry import load_dataset
+from aeai_lib.data.registry import load_checkpoint_dataset
 from aeai_lib.evaluation.measures import BENCHMARKS, Evaluated, Measure, measures_of, summarise
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS, evaluate_lines_model, evaluate_model
 
@@ -62,7 +62,7 @@ def evaluate_checkpoint(
     """
     record = load_checkpoint(path)
     model = model_from_record(record)
-    dataset = load_dataset(record["dataset"], size=model.config.image_size)
+    dataset = load_checkpoint_dataset(record["dataset"], path, size=model.config.image_size)
     if dataset.name == "lines":
         benchmark = "lines"
         evaluation = evaluate_lines_model(model, seed=seed, interpolation=interpolation)

@@ -97,12 +97,6 @@ class AEAIOptions:
         adversarial_warmup: L_A's weight rises linearly from 0 to lambda_adv over this many
             steps (0: from the start), so the autoencoder learns to reconstruct before it
             is asked to fool the discriminator.
-        detach_endpoints: the interpolation terms treat the pair's codes z_i = f(x_i) and
-            z_j = f(x_j) as constants: L_A, L_C and L_S then shape how the decoder draws the
-            line between two codes and how the encoder reads decoded images back, but cannot
-            move where the encoder puts real images (L_R's job). Otherwise each term also
-            has a way out through the codes: pulling a pair's codes together lowers L_S and
-            makes the interpolants look like the endpoints (L_A).
     """
 
     lambda_adv: float = 0.01
@@ -118,7 +112,6 @@ class AEAIOptions:
     r1_weight: float = 0.0
     spectral_norm: bool = False
     adversarial_warmup: int = 0
-    detach_endpoints: bool = False
 
     def __post_init__(self) -> None:
         check_nonnegative("lambda_adv", self.lambda_adv)
@@ -310,9 +303,8 @@ class AEAI(Method):
         pixels, latent_dim = images[0].numel(), codes.shape[1]
         weights = o.mean_weights(pixels, latent_dim)
         weights["adversarial"] = self.adversarial_weight(step, pixels, latent_dim)
-        line_codes = codes.detach() if o.detach_endpoints else codes
-        alphas, path_codes = self.path_codes(line_codes, generator)
-        sources, targets = line_codes[:n_pairs], line_codes[n_pairs : 2 * n_pairs]
+        alphas, path_codes = self.path_codes(codes, generator)
+        sources, targets = codes[:n_pairs], codes[n_pairs : 2 * n_pairs]
         n_alphas = alphas.shape[1]
         all_codes = torch.cat([codes, path_codes])  # (B + P*K, D): reconstructions first
 
@@ -345,7 +337,7 @@ class AEAI(Method):
 
         if o.lambda_cycle > 0:
             grid_images = torch.cat([reconstructions[: 2 * n_pairs], path_images])
-            grid_codes = torch.cat([line_codes[: 2 * n_pairs], path_codes])
+            grid_codes = torch.cat([codes[: 2 * n_pairs], path_codes])
             terms["cycle"] = cycle_consistency_loss(grid_codes, model.encoder(grid_images))
             components["cycle"] = weights["cycle"] * terms["cycle"]
 

@@ -60,7 +60,13 @@ import torch
 from torch import nn
 
 from aeai_lib.losses import alpha_target
-from aeai_lib.validation import check_alphas, check_choice, check_nonnegative, check_positive_int
+from aeai_lib.validation import (
+    as_codes,
+    check_alphas,
+    check_choice,
+    check_nonnegative,
+    check_positive_int,
+)
 
 LOSSES: tuple[str, ...] = ("squared", "absolute")
 """The adversarial losses: |.|^2 (the blog) or |.|^1 (the public toy code)."""
@@ -170,11 +176,12 @@ class _LatentModule(nn.Module):
         """Input width of the inner networks: 1 per coordinate, else the latent size."""
         return 1 if self.per_coordinate else self.dim
 
-    def _check_codes(self, name: str, z: torch.Tensor) -> None:
-        if not isinstance(z, torch.Tensor) or z.dim() != 2:
-            raise ValueError(f"{name} must be a 2-D tensor (N, D) of codes")
-        if z.shape[1] != self.dim:
+    def _check_codes(self, name: str, z: torch.Tensor) -> torch.Tensor:
+        """Codes (N, D) of this latent size, cast to the module's dtype (see as_codes)."""
+        if isinstance(z, torch.Tensor) and z.dim() == 2 and z.shape[1] != self.dim:
             raise ValueError(f"module built for latent size {self.dim}, got {z.shape[1]}")
+        weights = next(self.parameters())
+        return as_codes(z, name, dtype=weights.dtype, device=weights.device)
 
     def _check_loaded_dim(self, module: nn.Module, state_dict: dict, prefix: str, *_) -> None:
         loaded = state_dict.get(prefix + "latent_dim")
@@ -226,8 +233,7 @@ class CorrectionNetwork(_LatentModule):
         (1 - alpha) z1 + alpha z2 + alpha (1 - alpha) R(z1, z2, alpha): exactly z1 at
         alpha = 0 and z2 at alpha = 1, even where R is not finite.
         """
-        self._check_codes("z1", z1)
-        self._check_codes("z2", z2)
+        z1, z2 = self._check_codes("z1", z1), self._check_codes("z2", z2)
         a = alphas.to(z1.dtype).unsqueeze(1)
         bump = a * (1 - a)
         bent = torch.where(bump > 0, bump * self(z1, z2, alphas), 0.0)
@@ -243,8 +249,7 @@ class CorrectionNetwork(_LatentModule):
         Raises:
             ValueError: codes of another latent size or shape, or an alpha outside [0, 1].
         """
-        self._check_codes("z1", z1)
-        self._check_codes("z2", z2)
+        z1, z2 = self._check_codes("z1", z1), self._check_codes("z2", z2)
         if z1.shape != z2.shape:
             raise ValueError(
                 f"z1 and z2 must have the same shape, got {tuple(z1.shape)} and {tuple(z2.shape)}"
@@ -271,7 +276,7 @@ class AlphaRegressor(_LatentModule):
         self.net = _mlp([self.width, hidden, hidden, 1])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        self._check_codes("z", z)
+        z = self._check_codes("z", z)
         scaled = self.input_scale * z
         if self.per_coordinate:
             return self.net(scaled.reshape(-1, 1)).reshape(z.shape).mean(1)
