@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
+from aeai_lib.device import to_device
 from aeai_lib.losses import (
     cycle_consistency_loss,
     decode_with_velocity,
@@ -260,7 +261,7 @@ class AEAI(Method):
         if n_pairs < 1:
             raise ValueError("AEAI needs a batch of at least 2 images to form pairs")
         sources, targets = codes[:n_pairs], codes[n_pairs : 2 * n_pairs]
-        alphas = self.sample_alphas(n_pairs, generator).to(codes.device).unsqueeze(-1)
+        alphas = to_device(self.sample_alphas(n_pairs, generator), codes.device).unsqueeze(-1)
         path = (1 - alphas) * sources.unsqueeze(1) + alphas * targets.unsqueeze(1)
         return alphas, path.flatten(0, 1)
 
