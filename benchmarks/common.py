@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 
 import torch
+import torch._functorch.config
 
 from aeai_lib.device import pick_device
 from aeai_lib.methods import Method, make_method
@@ -110,7 +111,13 @@ def synchronize(device: torch.device) -> None:
 
 def compile_networks(model: AutoencoderModel) -> AutoencoderModel:
     """torch.compile the encoder, the decoder and every auxiliary network, in place (the
-    state dict's keys are unchanged, so checkpoints stay loadable)."""
+    state dict's keys are unchanged, so checkpoints stay loadable).
+
+    The training loop back-propagates two objectives through one graph (the first backward
+    retains it), which compiled backward functions refuse while they donate their buffers, so
+    donation is switched off, as torch's own error message advises.
+    """
+    torch._functorch.config.donated_buffer = False
     for module in (model.encoder, model.decoder, *model.auxiliary.values()):
         module.compile()
     return model

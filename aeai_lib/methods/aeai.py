@@ -393,12 +393,13 @@ class AEAI(Method):
             _, path = self.path_codes(model.encoder(images), generator)
             real = torch.sigmoid(discriminator(images))
             fake = torch.sigmoid(discriminator(model.decoder(path)))
-        accuracy_real = (real > 0.5).float().mean().item()
-        accuracy_fake = (fake < 0.5).float().mean().item()
-        return {
-            "d_real": real.mean().item(),
-            "d_fake": fake.mean().item(),
+        accuracy_real, accuracy_fake = (real > 0.5).float().mean(), (fake < 0.5).float().mean()
+        measures = {
+            "d_real": real.mean(),
+            "d_fake": fake.mean(),
             "d_accuracy_real": accuracy_real,
             "d_accuracy_fake": accuracy_fake,
             "d_accuracy": 0.5 * (accuracy_real + accuracy_fake),
         }
+        values = torch.stack([value.float() for value in measures.values()]).tolist()
+        return dict(zip(measures, values, strict=True))  # one transfer to the host
