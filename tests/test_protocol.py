@@ -259,6 +259,8 @@ def test_evaluate_model_end_to_end_on_the_pole(
         "credibility",
         "latent_kl",
         "latent_mmd",
+        "drift_mid",
+        "alpha_back_error",
     }
     assert result["summary"]["mse_mid_alpha"] == 0.5
     assert set(result["latent"]) >= {"real_norms", "interpolated_norms", "gaussian_kl", "mmd"}

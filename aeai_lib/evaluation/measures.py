@@ -278,6 +278,16 @@ MEASURES: tuple[Measure, ...] = (
         "protocol", lambda e: e.result["admissibility"]["credibility"]["mean"], "{:.2e}",
     ),
     Measure(
+        "drift_mid", "drift a=0.5",
+        "re-encoding drift ||f(g(z)) - z|| / ||z_j - z_i|| at alpha 0.5 (lerp)", "protocol",
+        lambda e: e.result["reencoding"]["drift_mid"], "{:.3f}",
+    ),
+    Measure(
+        "alpha_back_error", "re-enc alpha err",
+        "mean |a_hat - a|, a_hat the projection of f(g(z(a))) on the line (lerp)", "protocol",
+        lambda e: e.result["reencoding"]["alpha_back_error"], "{:.3f}",
+    ),
+    Measure(
         "latent_kl", "latent KL", "KL of Gaussian fits, midpoint codes vs real codes (nats)",
         "protocol", lambda e: e.result["latent"]["gaussian_kl"], "{:.3g}",
         report=False, readme=False,

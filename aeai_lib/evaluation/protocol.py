@@ -55,6 +55,7 @@ from aeai_lib.evaluation.measures import (
     summarise,
 )
 from aeai_lib.evaluation.pixels import pixel_mse
+from aeai_lib.evaluation.reencoding import reencode_paths, reencoding_summary
 from aeai_lib.inference import check_model_fits, decode_between, encode_images
 from aeai_lib.interpolation import alpha_grid
 from aeai_lib.models import AutoencoderModel
@@ -236,7 +237,9 @@ def evaluate_model(
         :func:`evaluate_paths`'s dict plus ``"interval", "axis", "split", "interpolation",
         "n_pairs", "mse_vs_interval"`` (axis -> :func:`mse_vs_interval`), ``"latent"``
         (:func:`latent_mismatch` on the codes of ALL dataset images: the pole's 115 test
-        codes would be fewer than its 256 latent dimensions) and ``"summary"``: the
+        codes would be fewer than its 256 latent dimensions), ``"reencoding"``
+        (:func:`~.reencoding.reencoding_summary` of the straight line between the pairs'
+        codes, whatever ``interpolation``: the line AEAI's L_C acts on) and ``"summary"``: the
         "protocol" measures of :data:`~aeai_lib.evaluation.measures.MEASURES` (``mse_mid``,
         the mean MSE at the alpha nearest 0.5, ``mse_mean``, ``alpha_error``,
         ``boundary_error``, ``monotonicity_violations``, ``speed_ratio``, ``credibility``,
@@ -259,6 +262,9 @@ def evaluate_model(
     latent = latent_mismatch(
         encode_images(model, dataset.images), model.interpolation(interpolation), seed=seed
     )
+    reencoded = reencode_paths(
+        model, dataset.images[pairs.sources], dataset.images[pairs.targets], alphas
+    )
     result.update(
         interval=pairs.interval,
         axis=pairs.axis,
@@ -266,6 +272,7 @@ def evaluate_model(
         interpolation=interpolation,
         n_pairs=len(pairs),
         latent=latent,
+        reencoding=reencoding_summary(reencoded, alphas),
     )
     result["summary"] = {
         "mse_mid_alpha": result["alphas"][nearest_alpha_index(result["alphas"])],
