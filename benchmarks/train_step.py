@@ -1,12 +1,14 @@
 """Training-step benchmark: what an AEAI step costs against a plain AE step, and why (issue #15).
 
     python benchmarks/train_step.py [--device cpu|cuda] [--threads N] [--size 64] [--repeats 5]
-        [--bf16] [--compile] [--aeai-options JSON] [--sections steps,estimators,options]
+        [--statistic median|min] [--bf16] [--compile] [--aeai-options JSON]
+        [--sections steps,estimators,options] [--dry-run]
 
 Every step timed is the library's own: :func:`aeai_lib.training.train` on the pole training
 images (batch 32, i.e. 16 pairs; latent 256; M = 16; diagnostics off), timed between its step
-callbacks, on CUDA after a synchronisation: the median of --repeats steps after 2 warm-up
-steps. Three sections, each printed side by side:
+callbacks, on CUDA after a synchronisation: the median (or with --statistic min, the
+fastest: steadier on a busy machine) of --repeats steps after 2 warm-up steps. Three
+sections, each printed side by side:
 
 steps       plain AE; AEAI at its current defaults; AEAI with smoothness="sibling" and
             alphas_per_pair=1 (the likely new defaults, issue #10), alone, with R1 and with
@@ -16,10 +18,11 @@ steps       plain AE; AEAI at its current defaults; AEAI with smoothness="siblin
             backward) and their rate against this machine's float32 matmul peak, measured here.
 estimators  L_S by the JVP at the drawn points and the endpoints (current default), by the
             sibling finite difference (K = 1), and over the whole grid by finite differences
-            and by JVP: each one's step time next to its accuracy, the bias and the per-step
-            spread of L_S against the exact L_S (JVP at all M + 1 grid points), over 16 draws
-            of the alphas on one batch of 16 pole pairs, with the weights of the shipped pole
-            AE (data/checkpoints/pole_ae.pt; at sizes other than 64 a fresh model).
+            and by JVP: each one's step time next to its accuracy: the RMS error of its
+            d x / d a against the JVP at the same points, and the bias and the per-step spread
+            of L_S against the exact L_S (JVP at all M + 1 grid points) over 16 draws of the
+            alphas; on one batch of 16 pole pairs, with the weights of the shipped pole AE
+            (data/checkpoints/pole_ae.pt; at sizes other than 64 a fresh model).
 options     channels-last memory format (changes no maths: kept if it wins); reported only,
             since they change the model or a loss: no normalisation in the decoder (the most a
             cheaper one could save), the JVP for the interpolants only, and the cycle term on
@@ -61,6 +64,7 @@ from aeai_lib.training import TrainConfig, default_model_config, train
 
 BATCH, WARMUP, DRAWS = 32, 2, 16
 SECTIONS = ("steps", "estimators", "options")
+STATISTICS = {"median": statistics.median, "min": min}
 SHIPPED_AE = Path(__file__).resolve().parents[1] / "data" / "checkpoints" / "pole_ae.pt"
 
 
@@ -104,8 +108,8 @@ class Bench:
         method: Method,
         change: Callable[[AutoencoderModel], AutoencoderModel] | None = None,
     ) -> float | str:
-        """Median milliseconds of the library's training step (cached under ``key``), or the
-        first line of the error that stopped it."""
+        """Milliseconds of the library's training step (--statistic; cached under ``key``), or
+        the first line of the error that stopped it."""
         if key in self.ms:
             return self.ms[key]
         if self.args.compile:
@@ -135,7 +139,7 @@ class Bench:
             after - before
             for before, after in zip(stamps[WARMUP - 1 : -1], stamps[WARMUP:], strict=True)
         ]
-        self.ms[key] = 1000 * statistics.median(steps)
+        self.ms[key] = 1000 * STATISTICS[self.args.statistic](steps)
         return self.ms[key]
 
     def flops(self, method: Method) -> float:
@@ -287,7 +291,7 @@ def without_decoder_norm(model: AutoencoderModel) -> AutoencoderModel:
 
 
 def pass_ms(bench: Bench, forward: Callable[[], torch.Tensor]) -> float:
-    """Median milliseconds of ``forward()`` and the backward pass of its result."""
+    """Milliseconds of ``forward()`` and the backward pass of its result (--statistic)."""
     times = []
     for repeat in range(WARMUP + bench.args.repeats):
         synchronize(bench.device)
@@ -298,7 +302,7 @@ def pass_ms(bench: Bench, forward: Callable[[], torch.Tensor]) -> float:
         synchronize(bench.device)
         if repeat >= WARMUP:
             times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
+    return 1000 * STATISTICS[bench.args.statistic](times)
 
 
 def saved_passes(bench: Bench) -> list[tuple[str, str, float]]:
@@ -370,6 +374,9 @@ def main() -> None:
     add_device_arguments(parser)
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per row")
     parser.add_argument(
+        "--statistic", choices=tuple(STATISTICS), default="median", help="of the timed steps"
+    )
+    parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {SECTIONS}"
     )
     args = parser.parse_args()
@@ -388,7 +395,10 @@ def main() -> None:
     dataset = load_dataset("pole", size=args.size)
     bench = Bench(dataset, device, args)
     print(f"train_step: {describe(args, device)}")
-    print(f"pole {args.size}x{args.size} RGB, batch {BATCH} (16 pairs), latent 256, M = 16")
+    print(
+        f"pole {args.size}x{args.size} RGB, batch {BATCH} (16 pairs), latent 256, M = 16; "
+        f"{args.statistic} of {args.repeats} steps"
+    )
     peak = matmul_peak(device)
     print(f"peak float32 matmul: {peak / 1e9:.1f} GFLOP/s", end="")
     print(f"; bf16: {matmul_peak(device, torch.bfloat16) / 1e9:.1f} GFLOP/s" if args.bf16 else "")
