@@ -1,4 +1,5 @@
-"""The one place that picks the compute device and seeds the random number generators."""
+"""The one place that picks the compute device, seeds the random number generators and moves
+small host tensors to the device."""
 
 from __future__ import annotations
 
@@ -97,3 +98,17 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A small host tensor (a batch's indices, its alphas) on ``device``, without a stall.
+
+    A plain ``.to("cuda")`` of a pageable CPU tensor waits until the GPU has finished all
+    the work queued before it, once per copy: the CPU then cannot queue the next step while
+    the GPU computes this one. On CUDA the tensor is pinned and copied asynchronously (the
+    pinned block is not reused before the copy is done); on any other device this is
+    ``tensor.to(device)``, so CPU results are unchanged.
+    """
+    if device.type == "cuda" and tensor.device.type == "cpu":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -218,6 +219,39 @@ def test_resuming_with_other_settings_raises(
         )
 
 
+# ---------------------------------------------------------------- callback
+
+
+def test_the_callback_sees_every_step_and_can_stop_the_run(
+    blob_dataset: ImageDataset, tmp_path: Path
+) -> None:
+    seen: list[tuple[int, bool]] = []
+
+    def stop_after_two(steps_done: int, model: AutoencoderModel) -> bool:
+        seen.append((steps_done, model.training))
+        return steps_done == 2
+
+    checkpoint = tmp_path / "run.pt"
+    stopped = _train(
+        blob_dataset, _aeai(), _config(5), checkpoint=checkpoint, callback=stop_after_two
+    )
+    assert seen == [(1, True), (2, True)]
+    assert all(len(values) == 2 for values in stopped.history.values())
+    assert load_checkpoint(checkpoint)["step"] == 2
+    # the stopped run resumes like any other, to the same end as an uninterrupted run
+    resumed = _train(blob_dataset, _aeai(), _config(5), checkpoint=checkpoint, resume=True)
+    straight = _train(blob_dataset, _aeai(), _config(5))
+    assert resumed.history == straight.history
+    _assert_same_weights(resumed.model, straight.model)
+
+
+def test_a_callback_that_returns_nothing_changes_nothing(blob_dataset: ImageDataset) -> None:
+    plain = _train(blob_dataset, _aeai(), _config(3))
+    watched = _train(blob_dataset, _aeai(), _config(3), callback=lambda steps, model: None)
+    assert watched.history == plain.history
+    _assert_same_weights(watched.model, plain.model)
+
+
 # ---------------------------------------------------------------- NaN
 
 
@@ -382,3 +416,24 @@ def test_training_on_cuda_with_bf16(blob_dataset: ImageDataset) -> None:
     assert all(len(v) == 3 for v in result.history.values())
     assert next(result.model.parameters()).device.type == "cuda"
     assert result.metrics["test_reconstruction_mse"] < 1
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_step_waits_for_the_gpu_once(blob_dataset: ImageDataset) -> None:
+    """The data stay on the GPU: each step's only synchronisation is the one transfer of its
+    logged loss terms (CUDA's sync debug mode warns at every synchronising call)."""
+
+    def synchronisations(steps: int) -> int:
+        config = _config(steps, device="cuda", diagnostics_every=0)
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                _train(blob_dataset, _aeai(smoothness="sibling", alphas_per_pair=1), config)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        return sum("synchroniz" in str(w.message) for w in caught)
+
+    synchronisations(2)  # warm-up: pinned memory, cuDNN, lazy initialisation
+    assert synchronisations(8) - synchronisations(4) == 4

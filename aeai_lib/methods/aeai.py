@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
+from aeai_lib.device import to_device
 from aeai_lib.losses import (
     cycle_consistency_loss,
     decode_with_velocity,
@@ -253,7 +254,7 @@ class AEAI(Method):
         if n_pairs < 1:
             raise ValueError("AEAI needs a batch of at least 2 images to form pairs")
         sources, targets = codes[:n_pairs], codes[n_pairs : 2 * n_pairs]
-        alphas = self.sample_alphas(n_pairs, generator).to(codes.device).unsqueeze(-1)
+        alphas = to_device(self.sample_alphas(n_pairs, generator), codes.device).unsqueeze(-1)
         path = (1 - alphas) * sources.unsqueeze(1) + alphas * targets.unsqueeze(1)
         return alphas, path.flatten(0, 1)
 
@@ -384,12 +385,13 @@ class AEAI(Method):
             _, path = self.path_codes(model.encoder(images), generator)
             real = torch.sigmoid(discriminator(images))
             fake = torch.sigmoid(discriminator(model.decoder(path)))
-        accuracy_real = (real > 0.5).float().mean().item()
-        accuracy_fake = (fake < 0.5).float().mean().item()
-        return {
-            "d_real": real.mean().item(),
-            "d_fake": fake.mean().item(),
+        accuracy_real, accuracy_fake = (real > 0.5).float().mean(), (fake < 0.5).float().mean()
+        measures = {
+            "d_real": real.mean(),
+            "d_fake": fake.mean(),
             "d_accuracy_real": accuracy_real,
             "d_accuracy_fake": accuracy_fake,
             "d_accuracy": 0.5 * (accuracy_real + accuracy_fake),
         }
+        values = torch.stack([value.float() for value in measures.values()]).tolist()
+        return dict(zip(measures, values, strict=True))  # one transfer to the host

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 import torch
 
+from aeai_lib.device import to_device
 from aeai_lib.interpolation import Interpolation
 from aeai_lib.losses import critic_losses, mmd_squared, reconstruction_loss
 from aeai_lib.methods.advai.correction import (
@@ -162,7 +163,7 @@ class AdvAI(Method):
         codes = model.encoder(images)
         sources = codes[:n_pairs].repeat_interleave(o.alphas_per_pair, 0)
         targets = codes[n_pairs : 2 * n_pairs].repeat_interleave(o.alphas_per_pair, 0)
-        alphas = torch.rand(len(sources), generator=generator).to(images.device)
+        alphas = to_device(torch.rand(len(sources), generator=generator), images.device)
         path, r_loss, d_loss = self._correction_losses(
             model, sources, targets, alphas, codes, step, generator
         )
@@ -173,7 +174,7 @@ class AdvAI(Method):
         terms = {
             "reconstruction": reconstruction_loss(images, reconstructions),
             # clamped at 0 as the public code does: a negative estimate is sampling noise
-            "prior_mmd": mmd_squared(codes, prior_samples.to(codes.device)).clamp_min(0.0),
+            "prior_mmd": mmd_squared(codes, to_device(prior_samples, codes.device)).clamp_min(0.0),
         }
         total = terms["reconstruction"] + o.lambda_prior * terms["prior_mmd"]
         critic_loss = None
@@ -216,7 +217,7 @@ class AdvAI(Method):
         _, r_loss, d_loss = adversarial_losses(
             correction,
             regressor,
-            *(t.to(codes.device) for t in (z1, z2, prior_alphas, real)),
+            *(to_device(t, codes.device) for t in (z1, z2, prior_alphas, real)),
             self.options,
         )
         return correction.mix(sources, targets, alphas), r_loss, d_loss
