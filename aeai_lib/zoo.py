@@ -17,7 +17,7 @@ from typing import Any
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data import load_dataset
 from aeai_lib.device import pick_device
-from aeai_lib.methods import Method, make_method
+from aeai_lib.methods import AEAIOptions, Method, make_method
 from aeai_lib.models import AutoencoderModel
 from aeai_lib.training import TrainConfig, default_model_config, train
 from aeai_lib.validation import check_choice
@@ -69,17 +69,36 @@ class RunSpec:
         return TrainConfig(steps=steps, lr=self.lr, seed=seed, device=device, **self.settings)
 
 
-_ADV, _CYCLE = {"lambda_adv": 0.01}, {"lambda_adv": 0.01, "lambda_cycle": 0.01}
+_DEFAULTS = AEAIOptions()
+_A = {"lambda_adv": _DEFAULTS.lambda_adv}
+_C = {"lambda_cycle": _DEFAULTS.lambda_cycle}
+_S = {"lambda_smooth": _DEFAULTS.lambda_smooth}
+_POLE_STEPS, _LINES_STEPS = 3000, 4000
 RUNS: dict[str, RunSpec] = {
-    "pole_ae": RunSpec("pole", "ae"),
-    "pole_ae_a": RunSpec("pole", "ae", _ADV),
-    "pole_ae_a_c": RunSpec("pole", "ae", _CYCLE),
-    "pole_aeai": RunSpec("pole", "aeai"),
+    # AEAI's ablations: the plain AE plus each term alone, A+C, and all four (the "aeai"
+    # preset); every term at full AEAI's weight, every other option at AEAI's defaults.
+    "pole_ae": RunSpec("pole", "ae", steps=_POLE_STEPS),
+    "pole_ae_a": RunSpec("pole", "ae", _A, steps=_POLE_STEPS),
+    "pole_ae_c": RunSpec("pole", "ae", _C, steps=_POLE_STEPS),
+    "pole_ae_s": RunSpec("pole", "ae", _S, steps=_POLE_STEPS),
+    "pole_ae_a_c": RunSpec("pole", "ae", _A | _C, steps=_POLE_STEPS),
+    "pole_aeai": RunSpec("pole", "aeai", steps=_POLE_STEPS),
     "pole_advai": RunSpec("pole", "advai"),
-    "lines_ae": RunSpec("lines", "ae"),
-    "lines_ae_a": RunSpec("lines", "ae", _ADV),
-    "lines_ae_a_c": RunSpec("lines", "ae", _CYCLE),
-    "lines_aeai": RunSpec("lines", "aeai"),
+    # The lesson of notebook 04: the adversarial term 10x too strong for an unrestrained
+    # discriminator as fast as the autoencoder: it wins and reconstruction collapses.
+    "pole_collapse": RunSpec(
+        "pole",
+        "ae",
+        {"lambda_adv": 0.01, "r1_weight": 0.0},
+        steps=1000,
+        settings={"adversary_lr": 1e-3},
+    ),  # fmt: skip
+    "lines_ae": RunSpec("lines", "ae", steps=_LINES_STEPS),
+    "lines_ae_a": RunSpec("lines", "ae", _A, steps=_LINES_STEPS),
+    "lines_ae_c": RunSpec("lines", "ae", _C, steps=_LINES_STEPS),
+    "lines_ae_s": RunSpec("lines", "ae", _S, steps=_LINES_STEPS),
+    "lines_ae_a_c": RunSpec("lines", "ae", _A | _C, steps=_LINES_STEPS),
+    "lines_aeai": RunSpec("lines", "aeai", steps=_LINES_STEPS),
 }
 
 
