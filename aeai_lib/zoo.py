@@ -80,6 +80,18 @@ RUNS: dict[str, RunSpec] = {
     "lines_ae_a": RunSpec("lines", "ae", _ADV),
     "lines_ae_a_c": RunSpec("lines", "ae", _CYCLE),
     "lines_aeai": RunSpec("lines", "aeai"),
+    # The AEAI paper's baselines (issue #12), each with its paper's defaults (methods/<name>.py)
+    # and the training settings of the runs above, so that only the method differs.
+    "pole_aae": RunSpec("pole", "aae"),
+    "pole_acai": RunSpec("pole", "acai"),
+    "pole_beta_vae": RunSpec("pole", "beta-vae"),
+    "pole_gaia": RunSpec("pole", "gaia"),
+    "pole_amr": RunSpec("pole", "amr"),
+    "lines_aae": RunSpec("lines", "aae"),
+    "lines_acai": RunSpec("lines", "acai"),
+    "lines_beta_vae": RunSpec("lines", "beta-vae"),
+    "lines_gaia": RunSpec("lines", "gaia"),
+    "lines_amr": RunSpec("lines", "amr"),
 }
 
 
@@ -101,10 +113,13 @@ def checkpoint_path(name: str) -> Path:
     return CHECKPOINT_DIR / f"{name}.pt"
 
 
-def run_path(name: str, seed: int) -> Path:
-    """Where the full (resumable) checkpoint of run ``name`` trained with ``seed`` lives."""
+def run_path(name: str, seed: int, image_size: int | None = None, steps: int | None = None) -> Path:
+    """Where the full (resumable) checkpoint of run ``name`` trained with ``seed`` lives; a
+    quick run at another ``image_size`` (for ``steps`` steps) has a file of its own."""
     check_choice("model", name, RUNS)
-    return RUNS_DIR / f"{name}_seed{seed}.pt"
+    if image_size is None:
+        return RUNS_DIR / f"{name}_seed{seed}.pt"
+    return RUNS_DIR / f"{name}_seed{seed}_{image_size}px_{steps or RUNS[name].steps}steps.pt"
 
 
 def load_or_train(
@@ -115,17 +130,20 @@ def load_or_train(
     seed: int = 0,
     device: str | None = None,
     progress: bool = True,
+    image_size: int | None = None,
 ) -> ZooModel:
     """Load the shipped model ``name``, or train it when missing or when ``retrain`` is set.
 
     Training uses the registry's settings with ``steps`` (default: the registry's) and
     ``seed``, and writes ``runs/<name>_seed<seed>.pt``; a finished run there is reused.
+    ``image_size`` (e.g. 32 for a quick run) trains at that size instead of the dataset's
+    default, always (the shipped models have the default size), into a file of its own.
     """
     spec = RUNS[check_choice("model", name, RUNS)]
     path = checkpoint_path(name)
-    if retrain or not path.exists():
-        path = run_path(name, seed)
-        dataset = load_dataset(spec.dataset)
+    if retrain or image_size is not None or not path.exists():
+        path = run_path(name, seed, image_size, steps)
+        dataset = load_dataset(spec.dataset, size=image_size)
         train(
             dataset,
             spec.make_method(),
