@@ -240,8 +240,11 @@ def test_gaia_interpolates_batch_halves_with_coefficients_around_a_half() -> Non
     assert (coefficients > 1).any() and (coefficients < 0).any()  # not clipped: extrapolates
 
 
-def test_gaia_losses_and_balance_match_their_documented_form(batch: torch.Tensor) -> None:
-    method, model = _model("gaia")
+@pytest.mark.parametrize("lambda_reconstruction", [0.0, 3.0])
+def test_gaia_losses_and_balance_match_their_documented_form(
+    batch: torch.Tensor, lambda_reconstruction: float
+) -> None:
+    method, model = _model("gaia", lambda_reconstruction=lambda_reconstruction)
     groups = method.parameter_groups(model)
     optimizers = method.make_optimizers(groups, lr=1e-4, adversary_lr=2e-4)
     losses = method.losses(model, batch, 0, _generator())
@@ -258,7 +261,8 @@ def test_gaia_losses_and_balance_match_their_documented_form(batch: torch.Tensor
     s_g = torch.sigmoid(20 * (e_i - e_r)).item()
     s = torch.sigmoid(20 * (e_x - (e_r + e_i) / 2)).item()
     torch.testing.assert_close(losses.objectives[ADVERSARY], e_x - s_d * (e_r + e_i) / 2)
-    torch.testing.assert_close(losses.objectives[AUTOENCODER], s_g * e_i + (1 - s_g) * e_r)
+    direct = lambda_reconstruction * (batch - reconstructions).abs().mean()
+    torch.testing.assert_close(losses.objectives[AUTOENCODER], s_g * e_i + (1 - s_g) * e_r + direct)
     assert optimizers[ADVERSARY].param_groups[0]["lr"] == pytest.approx(s * 2e-4)
     assert optimizers[AUTOENCODER].param_groups[0]["lr"] == pytest.approx((1 - s) * 1e-4)
     assert losses.terms["d_lr_share"].item() == pytest.approx(s)
@@ -296,7 +300,7 @@ def test_amr_mixing_weights(mixer: str) -> None:
 
 def test_amr_losses_match_their_documented_form(batch: torch.Tensor) -> None:
     method, model = _model("amr")
-    assert method.options.lambda_reconstruction == 20.0  # the code's 10 on [-1, 1], times 2
+    assert method.options.lambda_reconstruction == 100.0  # the code's 50 on [-1, 1], times 2
     assert method.adversary_steps == 5
     losses = method.losses(model, batch, 0, _generator())
     codes = model.encoder(batch)
@@ -313,7 +317,7 @@ def test_amr_losses_match_their_documented_form(batch: torch.Tensor) -> None:
     )
     l1 = (reconstructions - batch).abs().mean()
     expected_g = (
-        20.0 * l1 + bce_with_logits(d(reconstructions), 1.0) + bce_with_logits(d(mixed), 1.0)
+        100.0 * l1 + bce_with_logits(d(reconstructions), 1.0) + bce_with_logits(d(mixed), 1.0)
     )
     torch.testing.assert_close(losses.objectives[ADVERSARY], expected_d, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(losses.objectives[AUTOENCODER], expected_g, rtol=1e-4, atol=1e-5)
@@ -364,6 +368,7 @@ BAD_OPTIONS: dict[str, list[tuple[str, object]]] = {
         ("sigma", -1.0),
         ("max_fake_share", 2.0),
         ("balance_learning_rates", "yes"),
+        ("lambda_reconstruction", -1.0),
     ],
     "amr": [
         ("lambda_reconstruction", -1.0),
