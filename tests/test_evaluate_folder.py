@@ -133,7 +133,8 @@ def test_the_alphas_follow_the_folders_grid(
 @pytest.mark.parametrize(
     ("step", "mode", "extra", "message"),
     [
-        (7, "RGB", [], "exactly 80 apart along angle"),  # 80 is no multiple of 7
+        (30, "RGB", [], "exactly 80 apart along angle"),  # 80 is no multiple of 30
+        (7, "RGB", [], "falls between the views"),  # 280 -> 0 exist, not the views between
         (5, "L", [], "the model was built for 3-channel 32x32 images"),
         (5, "RGB", ["--interval", "360"], "interval 360 along angle is a full turn"),
     ],

@@ -251,15 +251,12 @@ def evaluate_model(
         ``latent_kl``, ``latent_mmd``) and ``mse_mid_alpha``, the alpha of ``mse_mid``.
     """
     check_model_fits(model, dataset)
-    if alphas is None:
-        rendered = is_rendered(dataset)
-        alphas = (
-            alpha_grid(DEFAULT_ALPHA_INTERVALS)
-            if rendered
-            else view_alphas(dataset, interval, axis)
-        )
-    else:
+    if alphas is not None:
         alphas = check_alphas(alphas)
+    elif is_rendered(dataset):
+        alphas = alpha_grid(DEFAULT_ALPHA_INTERVALS)
+    else:
+        alphas = view_alphas(dataset, interval, axis)
     pairs = interval_pairs(dataset, interval, axis, split, max_pairs, seed)
     decoded = decode_paths(model, dataset, pairs, alphas, interpolation)
     result = evaluate_paths(
