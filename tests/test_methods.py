@@ -137,7 +137,12 @@ def test_method_from_record_round_trip() -> None:
             "unknown smoothness estimator 'autograd'; choose one of: finite_difference, jvp",
         ),
         ("aeai", {"discriminator_every": 0}, ValueError, "discriminator_every must be >= 1"),
-        ("vae", {}, ValueError, "unknown method 'vae'; choose one of: advai, ae, aeai"),
+        (
+            "vae",
+            {},
+            ValueError,
+            "unknown method 'vae'; choose one of: aae, acai, advai, ae, aeai, amr, beta-vae, gaia",
+        ),
         (
             "aeai",
             {"lamda_adv": 0.01},
