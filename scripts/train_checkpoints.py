@@ -158,7 +158,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
-    jobs = [(name, seed) for name in args.only for seed in args.seeds]
+    jobs = [(name, seed) for seed in args.seeds for name in args.only]  # seed 0 of all first
     done: dict[str, dict[str, dict]] = {}
     failures = []
     with dask_client(args.workers, args.scheduler) as client:
