@@ -133,7 +133,8 @@ def test_adversarial_warmup_ramps_the_weight_linearly() -> None:
     method = make_method("aeai", lambda_adv=0.01, adversarial_warmup=4)
     weights = [method.adversarial_weight(step, 3 * 32 * 32, 8) for step in range(6)]
     assert weights == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
-    assert make_method("aeai").adversarial_weight(0, 3 * 32 * 32, 8) == pytest.approx(0.01)
+    unramped = make_method("aeai", lambda_adv=0.01)
+    assert unramped.adversarial_weight(0, 3 * 32 * 32, 8) == pytest.approx(0.01)
 
 
 def test_warmup_scales_the_adversarial_component(blob_dataset: ImageDataset) -> None:
@@ -164,7 +165,8 @@ def test_sum_convention_converts_the_papers_lambdas() -> None:
     assert weights["adversarial"] == pytest.approx(0.01 * 17 / (2 * 12288))
     assert weights["cycle"] == pytest.approx(0.01 * 17 * 256 / (2 * 12288))
     assert weights["smoothness"] == pytest.approx(0.85)
-    assert AEAIOptions().mean_weights(12288, 256) == {
+    paper = AEAIOptions(lambda_adv=0.01, lambda_cycle=0.01, lambda_smooth=0.01)
+    assert paper.mean_weights(12288, 256) == {
         "adversarial": 0.01,
         "cycle": 0.01,
         "smoothness": 0.01,
