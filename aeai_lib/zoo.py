@@ -116,7 +116,7 @@ RUNS: dict[str, RunSpec] = {
 
 @dataclass
 class ZooModel:
-    """A model of the series with its training history and recorded measures."""
+    """A model of the series with its training history, diagnostics and recorded measures."""
 
     name: str
     label: str
@@ -124,6 +124,7 @@ class ZooModel:
     history: dict[str, list[float]]
     metrics: dict[str, Any]
     path: Path
+    diagnostics: dict[str, list[float]] = field(default_factory=dict)
 
 
 def checkpoint_path(name: str) -> Path:
@@ -174,4 +175,12 @@ def load_or_train(
         )
     record = load_checkpoint(path)
     model = model_from_record(record, pick_device(device))
-    return ZooModel(name, model.label, model, record["history"], record.get("metrics", {}), path)
+    return ZooModel(
+        name,
+        model.label,
+        model,
+        record["history"],
+        record.get("metrics", {}),
+        path,
+        record.get("diagnostics", {}),
+    )
