@@ -164,13 +164,13 @@ def main() -> int:
     with dask_client(args.workers, args.scheduler) as client:
         from distributed import as_completed
 
-        futures = {
-            client.submit(train_and_measure, name, seed, key=f"{name}-seed{seed}", pure=False): (
-                name,
-                seed,
-            )
-            for name, seed in jobs
-        }
+        futures = {  # dask runs higher priorities first: the jobs in the order listed
+            client.submit(
+                train_and_measure, name, seed, key=f"{name}-seed{seed}", priority=-index,
+                pure=False,
+            ): (name, seed)
+            for index, (name, seed) in enumerate(jobs)
+        }  # fmt: skip
         for future in as_completed(futures):
             name, seed = futures[future]
             try:
