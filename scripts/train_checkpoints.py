@@ -171,6 +171,7 @@ def main() -> int:
             ): (name, seed)
             for index, (name, seed) in enumerate(jobs)
         }  # fmt: skip
+        remaining = {name: len(args.seeds) for name in args.only}
         for future in as_completed(futures):
             name, seed = futures[future]
             try:
@@ -179,8 +180,9 @@ def main() -> int:
             except Exception as error:  # a failed run is reported; the others go on
                 print(f"{name} seed {seed}: FAILED ({error})", flush=True)
                 failures.append((name, seed))
-    for name in (n for n in args.only if n in done):
-        record(name, done[name])
+            remaining[name] -= 1
+            if remaining[name] == 0 and name in done:  # recorded as soon as its seeds are in
+                record(name, done[name])
     if failures:
         return 1
     if args.table:
