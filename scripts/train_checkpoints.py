@@ -159,7 +159,6 @@ def main() -> int:
     args = parser.parse_args()
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
     jobs = [(name, seed) for seed in args.seeds for name in args.only]  # seed 0 of all first
-    done: dict[str, dict[str, dict]] = {}
     failures = []
     with dask_client(args.workers, args.scheduler) as client:
         from distributed import as_completed
@@ -171,18 +170,14 @@ def main() -> int:
             ): (name, seed)
             for index, (name, seed) in enumerate(jobs)
         }  # fmt: skip
-        remaining = {name: len(args.seeds) for name in args.only}
         for future in as_completed(futures):
             name, seed = futures[future]
             try:
-                done.setdefault(name, {})[str(seed)] = future.result()
+                record(name, {str(seed): future.result()})  # at once: a stopped batch keeps it
                 print(f"{name} seed {seed}: done", flush=True)
             except Exception as error:  # a failed run is reported; the others go on
                 print(f"{name} seed {seed}: FAILED ({error})", flush=True)
                 failures.append((name, seed))
-            remaining[name] -= 1
-            if remaining[name] == 0 and name in done:  # recorded as soon as its seeds are in
-                record(name, done[name])
     if failures:
         return 1
     if args.table:
