@@ -72,7 +72,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "method": Parameter(str, choices=("lerp", "slerp", "normalized", "advai")),
     },
     "11_recap": {
-        "dataset": Parameter(str, choices=("pole", "lines")),
+        "manifest": Parameter((str, type(None))),
     },
 }
 """Notebook name (its file name without ``.ipynb``) -> parameter name -> what it accepts."""

@@ -251,8 +251,12 @@ def test_the_checks_catch_what_they_forbid() -> None:
     assert len(check_solutions("x", shown)) == 2
     hidden = "<details>\n<summary>Solution</summary>\n\n```python\nprint(1)\n```\n</details>"
     assert check_solutions("x", [exercise, _markdown(hidden)]) == []
+    parameters = _code_cell("a = 1\nb = 2", ("parameters",))
     block = _code_cell('check_parameter("a", a, int)\ncheck_parameter("b", b, int)')
-    assert any("a block" in p for p in check_parameters("x", [block]))
+    problems = check_parameters("x", [parameters, block])
+    assert any("does not call" in p for p in problems)
+    assert any("assigns ['a', 'b']" in p for p in problems)
+    assert any("a block" in p for p in problems)
     widget = _code_cell("explorer")
     widget["outputs"] = [{"data": {"application/vnd.jupyter.widget-view+json": {}}}]
     assert check_pictures("x", [widget])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -223,3 +224,30 @@ def manifest_runs(
         seeds = entry.get("seeds") or {"0": metrics}
         rows[label] = [seeds[seed] for seed in sorted(seeds, key=int)]
     return grouped
+
+
+def manifest_summary(runs: Mapping[str, Mapping[str, Sequence[dict]]]) -> dict[str, float | int]:
+    """Flatten :func:`manifest_runs` into summary values for a notebook's ``SUMMARY`` line.
+
+    Returns:
+        for every dataset, row and README measure with a value: ``{slug}_{measure}`` (the mean
+        over seeds) and, with several seeds, ``{slug}_{measure}_std`` (sample std), plus
+        ``{slug}_seeds`` (how many); ``slug`` is ``{dataset}_{label}`` in lower case with
+        every run of other characters made one "_" (``"AE+A+C+S"`` on pole:
+        ``pole_ae_a_c_s``).
+    """
+    values: dict[str, float | int] = {}
+    for dataset, rows in runs.items():
+        for label, seeds in rows.items():
+            slug = re.sub(r"[^a-z0-9]+", "_", f"{dataset}_{label}".lower()).strip("_")
+            values[f"{slug}_seeds"] = len(seeds)
+            for measure in _shown([r for results in rows.values() for r in results], "readme"):
+                found = torch.tensor(
+                    [r[measure.key] for r in seeds if r.get(measure.key) is not None],
+                    dtype=torch.float64,
+                )
+                if len(found):
+                    values[f"{slug}_{measure.key}"] = found.mean().item()
+                if len(found) > 1:
+                    values[f"{slug}_{measure.key}_std"] = found.std().item()
+    return values
