@@ -32,7 +32,7 @@ What is checked: the stored outputs of the committed notebook (no execution), so
 fast and machine-independent; nbval and ``tests/test_notebooks.py`` check that a fresh
 execution still prints what is stored. A notebook re-executed with new results fails here
 until its prose is updated. Every notebook of the series must mark its quoted results (at
-least one mark) except those listed in PENDING.
+least one mark) except those listed in PENDING and DRAFTS.
 """
 
 from __future__ import annotations
@@ -56,11 +56,12 @@ PENDING = {
     "05_cycle_consistency",
     "06_smoothness",
     "07_full_aeai",
-    "10_comparison",
 }
 """Notebooks whose prose is not marked yet: 03-07 are rewritten after the AEAI retraining
-(issue #10) and 10 is being drafted (issue #12); issue #14's phase 2 marks them and empties
-this set. A listed notebook that gains marks fails (strict xfail) until it is removed here."""
+(issue #10); issue #14's phase 2 marks them and empties this set. A listed notebook that
+gains marks fails (strict xfail) until it is removed here."""
+DRAFTS = {"10_comparison"}
+"""Drafted on another branch (issue #12): a failure is reported, not fatal, until reviewed."""
 
 MARK = re.compile(r"<!--\s*(summary|claim):(.*?)-->", re.DOTALL)
 # A number as the prose writes it, right before a summary mark: an optional sign, digits with
@@ -217,6 +218,8 @@ def _cases() -> list:
             id=path.stem,
             marks=pytest.mark.xfail(strict=True, reason="issue #14 phase 2")
             if path.stem in PENDING
+            else pytest.mark.xfail(strict=False, reason="a draft of issue #12")
+            if path.stem in DRAFTS
             else (),
         )
         for path in _notebooks()

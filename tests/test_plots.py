@@ -70,7 +70,10 @@ def test_mse_vs_alpha(results: dict, tmp_path: Path) -> None:
 
 def test_mse_vs_interval(results: dict, tmp_path: Path) -> None:
     fig = plot_mse_vs_interval(results)
-    assert [ax.get_xlabel() for ax in fig.axes] == ["interval along phi", "interval along theta"]
+    assert [ax.get_xlabel() for ax in fig.axes] == [
+        "interval along phi (degrees)",
+        "interval along theta (degrees)",
+    ]
     assert [len(ax.lines) for ax in fig.axes] == [2, 2]
     saved(fig, tmp_path / "mse_interval.png")
 
