@@ -22,8 +22,9 @@ The rules, checked on every committed notebook (source and stored outputs, nothi
   JupyterLab's collapsed-cell metadata, so a solution in a code cell would be shown). No code
   cell is a solution (tagged ``solution`` or starting with ``# Solution``). The solutions'
   code runs in ``tests/test_notebooks.py``;
-* **pictures**: a notebook that shows a widget (which GitHub and nbval cannot show) also
-  stores a PNG picture in a cell nbval compares.
+* **pictures**: every figure is stored with its picture (a PNG, not only ``<Figure size …>``),
+  and a notebook that shows a widget (which GitHub and nbval cannot show) also stores a PNG
+  picture in a cell nbval compares.
 
 PENDING lists the (notebook, rule) pairs still to do: notebooks 03-07 are rewritten after
 the AEAI retraining (issue #10), in issue #14's phase 2. Each is a strict xfail, so a pair
@@ -189,9 +190,20 @@ def check_pictures(name: str, cells: list[dict]) -> list[str]:
         "image/png" in output.get("data", {}) and "nbval-ignore-output" not in _tags(cell)
         for cell, output in outputs
     )
-    return (
-        ["shows a widget but stores no PNG that nbval compares"] if widget and not picture else []
-    )
+    problems = []
+    if widget and not picture:
+        problems.append("shows a widget but stores no PNG that nbval compares")
+    unrendered = [  # a Figure returned without an inline backend stores only its repr
+        output
+        for _, output in outputs
+        if "".join(output.get("data", {}).get("text/plain", "")).startswith("<Figure size")
+        and "image/png" not in output["data"]
+    ]
+    if unrendered:
+        problems.append(
+            f"{len(unrendered)} figure(s) stored without their picture (%matplotlib inline?)"
+        )
+    return problems
 
 
 CHECKS: dict[str, Callable[[str, list[dict]], list[str]]] = {
@@ -261,5 +273,10 @@ def test_the_checks_catch_what_they_forbid() -> None:
     widget["outputs"] = [{"data": {"application/vnd.jupyter.widget-view+json": {}}}]
     assert check_pictures("x", [widget])
     still = _code_cell("explorer.snapshot()")
-    still["outputs"] = [{"data": {"image/png": "..."}}]
+    still["outputs"] = [{"data": {"image/png": "...", "text/plain": "<Figure size 2x1>"}}]
     assert check_pictures("x", [widget, still]) == []
+    blank = _code_cell("plot()")
+    blank["outputs"] = [{"data": {"text/plain": "<Figure size 2x1 with 1 Axes>"}}]
+    assert check_pictures("x", [blank]) == [
+        "1 figure(s) stored without their picture (%matplotlib inline?)"
+    ]
