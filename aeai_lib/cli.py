@@ -6,6 +6,7 @@ Examples::
     python -m aeai_lib train --method ae --set lambda_adv=0.01 --dataset lines --out ae_a.pt
     python -m aeai_lib train --method advai --config advai.json --adversary-lr 1e-4 --out a.pt
     python -m aeai_lib evaluate data/aeai.pt data/ae.pt --json
+    python -m aeai_lib evaluate data/coil.pt --dataset folder:coil-100 --interval 80
     python -m aeai_lib sweep notebooks/01_distribution_mismatch.ipynb -p seed 0 1 2 --out sweeps/s
 
 The training flags come from the options dataclasses (:mod:`aeai_lib.cli_options`): a new
@@ -34,6 +35,7 @@ from aeai_lib.cli_options import (
 )
 from aeai_lib.data import load_dataset
 from aeai_lib.device import pick_device
+from aeai_lib.evaluation.ground_truth import SPLITS
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS
 from aeai_lib.training import NonFiniteLossError, default_model_config, train
 from aeai_lib.validation import check_output_file, check_output_folder, check_positive_int
@@ -95,6 +97,21 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         default=CURVE_MAX_PAIRS,
         help=f"cap on pairs per interval length (default: {CURVE_MAX_PAIRS})",
     )
+    evaluator.add_argument(
+        "--dataset",
+        default=None,
+        help="measure on this data instead of the training data, e.g. folder:PATH for the "
+        "paper's COIL-100 protocol on a folder of views named like obj12__35.png",
+    )
+    evaluator.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=None,
+        help="images paired (default: test on the training data, all on other data)",
+    )
+    evaluator.add_argument(
+        "--interval", type=float, default=80, help="degrees between a pair's views (default: 80)"
+    )
     evaluator.set_defaults(run=_evaluate)
 
 
@@ -105,8 +122,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         evaluate_checkpoint(
             path,
             args.interpolation,
+            interval=args.interval,
             max_pairs=args.max_pairs,
             curve_max_pairs=args.curve_max_pairs,
+            dataset=args.dataset,
+            split=args.split,
         )
         for path in args.checkpoints
     ]

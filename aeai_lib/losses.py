@@ -51,8 +51,11 @@ def r1_penalty(discriminator: nn.Module, real_images: torch.Tensor) -> torch.Ten
     with respect to the discriminator's weights (double backward); the images are not changed.
     Weight it by gamma / 2 as in the paper.
     """
-    images = real_images.detach().requires_grad_(True)
-    (gradients,) = torch.autograd.grad(discriminator(images).sum(), images, create_graph=True)
+    differentiable = torch.is_grad_enabled()
+    with torch.enable_grad():  # a gradient with respect to the images, even under no_grad
+        images = real_images.detach().requires_grad_(True)
+        logits = discriminator(images).sum()
+        (gradients,) = torch.autograd.grad(logits, images, create_graph=differentiable)
     return gradients.pow(2).flatten(1).sum(dim=1).mean()
 
 

@@ -66,7 +66,8 @@ class TrainConfig:
         steps: optimiser steps in all (a resumed run continues up to this count).
         batch_size: images per step; AEAI forms batch_size // 2 pairs from them.
         lr: Adam learning rate of the autoencoder.
-        adversary_lr: Adam learning rate of the method's adversary (e.g. the discriminator).
+        adversary_lr: Adam learning rate of the method's adversary (e.g. the discriminator);
+            None: the method's own :attr:`~aeai_lib.methods.base.Method.default_adversary_lr`.
         seed: seeds weight initialisation, batches and every random draw of the method.
         device: "cpu", "cuda", "mps" or None for :func:`~aeai_lib.device.pick_device`.
         bf16: bf16 autocast on CUDA (ignored with a warning elsewhere).
@@ -78,7 +79,7 @@ class TrainConfig:
     steps: int = 3000
     batch_size: int = 32
     lr: float = 1e-3
-    adversary_lr: float = 2e-4
+    adversary_lr: float | None = None
     seed: int = 0
     device: str | None = None
     bf16: bool = False
@@ -89,7 +90,8 @@ class TrainConfig:
         check_positive_int("steps", self.steps, minimum=0)
         check_positive_int("batch_size", self.batch_size, minimum=2)
         check_nonnegative("lr", self.lr)
-        check_nonnegative("adversary_lr", self.adversary_lr)
+        if self.adversary_lr is not None:
+            check_nonnegative("adversary_lr", self.adversary_lr)
         check_positive_int("checkpoint_every", self.checkpoint_every, minimum=0)
         check_positive_int("diagnostics_every", self.diagnostics_every, minimum=0)
 
@@ -249,7 +251,10 @@ def train(
     generator = seed_everything(config.seed)
     model = method.build_model(model_config).to(device)
     groups = method.parameter_groups(model)
-    optimizers = method.make_optimizers(groups, config.lr, config.adversary_lr)
+    adversary_lr = (
+        method.default_adversary_lr if config.adversary_lr is None else config.adversary_lr
+    )
+    optimizers = method.make_optimizers(groups, config.lr, adversary_lr)
     history: dict[str, list[float]] = {}
     diagnostics: dict[str, list[float]] = {}
     start_step = 0

@@ -1,18 +1,22 @@
-"""Train the models the notebooks use (aeai_lib.zoo.RUNS); optionally write the results table.
+"""Train the models of the series (aeai_lib.zoo.RUNS) for several seeds, in parallel on dask.
 
-    .venv/bin/python scripts/train_checkpoints.py [--seeds 0 1 2] [--only pole_aeai ...] [--table]
+    .venv/bin/python scripts/train_checkpoints.py [--seeds 0 1 2] [--only pole_aeai ...]
+        [--workers 2 | --scheduler tcp://HOST:PORT] [--table]
 
-Every run is ``python -m aeai_lib train ...`` (the exact command is recorded). Full
-checkpoints go to ``runs/<name>_seed<k>.pt`` (git-ignored, resumable: re-running the script
-continues unfinished runs); seed 0 of each run is exported to ``data/checkpoints/<name>.pt``
-with float16 weights and its freshly evaluated measures, and
-``data/checkpoints/MANIFEST.json`` records the command, seed, training time and measures.
-Each run uses one thread, so that several can run side by side (``--only`` splits the list).
-``--table`` then evaluates every run for every seed and writes the mean ± std of the measures
-declared for the README (aeai_lib.evaluation.measures.MEASURES) into README.md, one table per
-dataset (between the results-table markers).
+Every run is ``python -m aeai_lib train ...`` with one thread (the exact command is recorded),
+dispatched to a dask ``LocalCluster`` of ``--workers`` processes, or to an existing cluster
+whose workers share this folder (``--scheduler``). Full checkpoints go to
+``runs/<name>_seed<k>.pt`` (git-ignored, resumable: re-running the script continues
+unfinished runs and re-measures finished ones). Each finished run is evaluated in its worker.
+Then seed 0 of each run is exported to ``data/checkpoints/<name>.pt`` with float16 weights
+and its freshly evaluated measures, and ``data/checkpoints/MANIFEST.json`` records, per run,
+the command, the seed-0 measures of the shipped file and, under ``"seeds"``, every seed's
+measures with its training diagnostics (validation reconstruction, the discriminator's
+held-out accuracy at the end). ``--table`` writes the mean ± std over the recorded seeds of
+every run into README.md (between the results-table markers), one table per dataset.
 A failing run is reported and the others go on; the exit code is 1 if any failed.
-``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against them.
+``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against the
+manifest, and ``tests/test_aeai_acceptance.py`` checks the recorded seeds.
 """
 
 from __future__ import annotations
@@ -24,9 +28,14 @@ import sys
 from pathlib import Path
 
 from aeai_lib.checkpoint import export_checkpoint, load_checkpoint
+from aeai_lib.evaluation.measures import MEASURES
+from aeai_lib.sweep import dask_client
 from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, checkpoint_path, run_path
 
 ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = CHECKPOINT_DIR / "MANIFEST.json"
+END_FRACTION = 0.1
+""""At the end" of a run: the diagnostics of its last 10% of steps are averaged."""
 
 
 def train_command(name: str, seed: int) -> list[str]:
@@ -38,89 +47,147 @@ def train_command(name: str, seed: int) -> list[str]:
     ]  # fmt: skip
 
 
-def train_run(name: str, seed: int) -> None:
-    """Train (or finish) one run. Raises CalledProcessError if training fails."""
-    subprocess.run(train_command(name, seed), cwd=ROOT, check=True)
+def measures(result: dict) -> dict[str, float | None]:
+    """The declared measures (aeai_lib.evaluation.measures.MEASURES) of an evaluation."""
+    return {m.key: result[m.key] for m in MEASURES if m.key in result}
 
 
-def ship(name: str) -> None:
-    """Export seed 0 of ``name`` to data/checkpoints/ with fresh measures; update the manifest."""
+def diagnostics_summary(record: dict) -> dict[str, float]:
+    """Collapse and balance at a glance, from a checkpoint's training diagnostics.
+
+    ``val_reconstruction_min`` / ``_final`` (held-out images) and, for runs with an
+    adversary, ``d_accuracy_end``: the discriminator's held-out accuracy averaged over the
+    diagnostics of the last END_FRACTION of the steps (one reading is noisy: 128 images).
+    """
+    diagnostics, steps = record.get("diagnostics", {}), record["step"]
+    summary = {"train_seconds": round(record.get("train_seconds", 0.0), 1)}
+    if diagnostics.get("val_reconstruction"):
+        summary["val_reconstruction_min"] = min(diagnostics["val_reconstruction"])
+        summary["val_reconstruction_final"] = diagnostics["val_reconstruction"][-1]
+    if diagnostics.get("d_accuracy"):
+        late = [
+            accuracy
+            for step, accuracy in zip(diagnostics["step"], diagnostics["d_accuracy"], strict=True)
+            if step >= (1 - END_FRACTION) * steps
+        ]
+        summary["d_accuracy_end"] = sum(late) / len(late)
+    return summary
+
+
+def train_and_measure(name: str, seed: int) -> dict:
+    """Train (or finish) one run, then measure it. Runs in a dask worker.
+
+    Raises CalledProcessError if training fails.
+    """
     from aeai_lib.evaluation.report import evaluate_checkpoint
 
-    target = checkpoint_path(name)
-    export_checkpoint(run_path(name, 0), target)
-    metrics = evaluate_checkpoint(str(target)) | {"checkpoint": str(target.relative_to(ROOT))}
-    export_checkpoint(run_path(name, 0), target, metrics=metrics)
-    command = train_command(name, 0)
-    manifest_path = CHECKPOINT_DIR / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest[name] = {
-        "command": " ".join(["python", *command[1:]]),
-        "seed": 0,
-        "train_seconds": round(load_checkpoint(target)["train_seconds"], 1),
-        "size_bytes": target.stat().st_size,
-        "metrics": metrics,
+    subprocess.run(train_command(name, seed), cwd=ROOT, check=True)
+    path = run_path(name, seed)
+    return {
+        **measures(evaluate_checkpoint(str(path))),
+        **diagnostics_summary(load_checkpoint(path)),
     }
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def record(name: str, seeds: dict[str, dict]) -> None:
+    """Record the measures of ``seeds`` (merged with those the manifest has) for run ``name``;
+    when seed 0 is among them, first export it to data/checkpoints/ with fresh measures."""
+    from aeai_lib.evaluation.report import evaluate_checkpoint
+
+    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
+    entry = manifest.get(name, {})
+    if "0" in seeds:
+        target = checkpoint_path(name)
+        export_checkpoint(run_path(name, 0), target)
+        metrics = evaluate_checkpoint(str(target)) | {"checkpoint": str(target.relative_to(ROOT))}
+        export_checkpoint(run_path(name, 0), target, metrics=metrics)
+        entry = {
+            "command": " ".join(["python", *train_command(name, 0)[1:]]),
+            "seed": 0,
+            "train_seconds": round(load_checkpoint(target)["train_seconds"], 1),
+            "size_bytes": target.stat().st_size,
+            "metrics": metrics,
+            "seeds": entry.get("seeds", {}),
+        }
+    elif not entry:
+        raise ValueError(f"{name}: train seed 0 first; it is the shipped checkpoint")
+    entry["seeds"] = dict(sorted({**entry["seeds"], **seeds}.items()))
+    manifest[name] = entry
+    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 README_START, README_END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 
 
-def results_tables(names: list[str], seeds: list[int]) -> str:
-    """The README's Markdown tables, one per dataset: each run's measures, mean ± std over
-    ``seeds`` (the value alone for one seed); the columns are the measures declared for the
-    README in aeai_lib.evaluation.measures.MEASURES."""
-    from aeai_lib.evaluation.report import evaluate_checkpoint, results_table
+def results_tables(names: list[str]) -> str:
+    """The README's Markdown tables, one per dataset: each run's recorded measures, mean ± std
+    over the seeds in the manifest (the value alone for one seed); the columns are the
+    measures declared for the README in aeai_lib.evaluation.measures.MEASURES."""
+    from aeai_lib.evaluation.report import results_table
 
-    ordered = [name for name in RUNS if name in names]  # the registry's order
+    manifest = json.loads(MANIFEST.read_text())
+    ordered = [name for name in RUNS if name in names and name in manifest]  # registry order
     sections = []
     for dataset in dict.fromkeys(RUNS[name].dataset for name in ordered):
         runs = {}
         for name in (n for n in ordered if RUNS[n].dataset == dataset):
-            results = [evaluate_checkpoint(str(run_path(name, seed))) for seed in seeds]
-            label = results[0]["method"]
-            runs[label if label not in runs else f"{label} ({name})"] = results
+            label = manifest[name]["metrics"]["method"]
+            seeds = list(manifest[name]["seeds"].values())
+            runs[label if label not in runs else f"{label} ({name})"] = seeds
         sections.append(results_table(dataset, runs))
     return "\n\n".join(sections)
 
 
-def write_into_readme(table: str, command: str, seeds: list[int]) -> None:
+def write_into_readme(table: str, command: str, seeds: list[str]) -> None:
     """Replace the text between the results-table markers in README.md."""
     readme = ROOT / "README.md"
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    block = f"\n\nProduced by `{command}` (seeds: {seeds}).\n\n{table}\n\n"
+    block = f"\n\nProduced by `{command}` (seeds: {', '.join(seeds)}).\n\n{table}\n\n"
     readme.write_text(text[:start] + block + text[end:])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
+    parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=list(RUNS))
+    parser.add_argument("--workers", type=int, default=2, help="local training processes")
+    parser.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a dask cluster")
     parser.add_argument(
-        "--table", action="store_true", help="then write mean ± std over --seeds into README.md"
+        "--table", action="store_true", help="then write mean ± std over the seeds into README"
     )
     args = parser.parse_args()
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
+    jobs = [(name, seed) for seed in args.seeds for name in args.only]  # seed 0 of all first
+    done: dict[str, dict[str, dict]] = {}
     failures = []
-    for name in args.only:
-        for seed in args.seeds:
+    with dask_client(args.workers, args.scheduler) as client:
+        from distributed import as_completed
+
+        futures = {  # dask runs higher priorities first: the jobs in the order listed
+            client.submit(
+                train_and_measure, name, seed, key=f"{name}-seed{seed}", priority=-index,
+                pure=False,
+            ): (name, seed)
+            for index, (name, seed) in enumerate(jobs)
+        }  # fmt: skip
+        for future in as_completed(futures):
+            name, seed = futures[future]
             try:
-                train_run(name, seed)
-            except subprocess.CalledProcessError as error:
+                done.setdefault(name, {})[str(seed)] = future.result()
+                print(f"{name} seed {seed}: done", flush=True)
+            except Exception as error:  # a failed run is reported; the others go on
                 print(f"{name} seed {seed}: FAILED ({error})", flush=True)
                 failures.append((name, seed))
-                continue
-            if seed == 0:
-                ship(name)
+    for name in (n for n in args.only if n in done):
+        record(name, done[name])
     if failures:
         return 1
     if args.table:
-        table = results_tables(args.only, args.seeds)
+        table = results_tables(args.only)
         print(table)
         command = "python scripts/train_checkpoints.py " + " ".join(sys.argv[1:])
-        write_into_readme(table, command, args.seeds)
+        write_into_readme(table, command, [str(s) for s in args.seeds])
     return 0
 
 

@@ -57,11 +57,13 @@ def test_plain_autoencoder() -> None:
     assert set(method.parameter_groups(model)) == {AUTOENCODER}
 
 
-def test_aeai_defaults_are_the_papers_lambdas_but_a_smaller_smoothness_weight() -> None:
+def test_aeai_defaults_are_the_swept_ones() -> None:
     method = make_method("aeai")
     assert method.label == "AE+A+C+S"
     o = method.options
-    assert (o.lambda_adv, o.lambda_cycle, o.lambda_smooth) == (0.01, 0.01, 0.01)
+    assert (o.lambda_adv, o.lambda_cycle, o.lambda_smooth) == (1e-3, 0.01, 3e-3)
+    assert (o.r1_weight, o.smoothness, o.alphas_per_pair) == (1.0, "sibling", 1)
+    assert method.default_adversary_lr == 1e-3
     model = _model(method)
     assert "discriminator" in model.auxiliary
     groups = method.parameter_groups(model)
@@ -119,9 +121,15 @@ def test_method_from_record_round_trip() -> None:
         ("ae", {"grid_intervals": 1, "lambda_smooth": 0.1}, ValueError, "leaves no interpolant"),
         (
             "aeai",
-            {"grid_intervals": 4, "alphas_per_pair": 4},
+            {"grid_intervals": 4, "alphas_per_pair": 4, "smoothness": "jvp"},
             ValueError,
-            r"alphas_per_pair = 4 exceeds the M - 1 = 3 interior grid points",
+            r"alphas_per_pair = 4 exceeds the 3 interior grid points that can be drawn \(M = 4\)",
+        ),
+        (
+            "aeai",
+            {"grid_intervals": 4, "alphas_per_pair": 3},
+            ValueError,
+            r"exceeds the 2 interior grid points that can be drawn \(M = 4, sibling smoothness",
         ),
         ("aeai", {"alphas_per_pair": 0}, ValueError, "alphas_per_pair must be >= 1"),
         (
@@ -134,10 +142,16 @@ def test_method_from_record_round_trip() -> None:
             "aeai",
             {"smoothness": "autograd"},
             ValueError,
-            "unknown smoothness estimator 'autograd'; choose one of: finite_difference, jvp",
+            "unknown smoothness estimator 'autograd'; choose one of: finite_difference, jvp, "
+            "sibling",
         ),
         ("aeai", {"discriminator_every": 0}, ValueError, "discriminator_every must be >= 1"),
-        ("vae", {}, ValueError, "unknown method 'vae'; choose one of: advai, ae, aeai"),
+        (
+            "vae",
+            {},
+            ValueError,
+            "unknown method 'vae'; choose one of: aae, acai, advai, ae, aeai, amr, beta-vae, gaia",
+        ),
         (
             "aeai",
             {"lamda_adv": 0.01},
@@ -159,7 +173,7 @@ def test_m_of_one_is_fine_without_interpolation_terms() -> None:
 
 
 def test_sampled_alphas_are_distinct_interior_grid_points() -> None:
-    method = make_method("aeai", grid_intervals=8, alphas_per_pair=3)
+    method = make_method("aeai", grid_intervals=8, alphas_per_pair=3, smoothness="jvp")
     alphas = method.sample_alphas(200, _generator())
     assert alphas.shape == (200, 3)
     steps = alphas * 8
@@ -174,9 +188,13 @@ def test_sampled_alphas_are_distinct_interior_grid_points() -> None:
 
 
 def test_the_whole_grid_when_alphas_per_pair_is_none() -> None:
-    method = make_method("aeai", grid_intervals=4, alphas_per_pair=None)
+    method = make_method("aeai", grid_intervals=4, alphas_per_pair=None, smoothness="jvp")
     alphas = method.sample_alphas(3, _generator())
     assert torch.equal(alphas, torch.tensor([[0.25, 0.5, 0.75]] * 3))
+    sibling = make_method("aeai", grid_intervals=4, alphas_per_pair=None)
+    assert torch.equal(  # every point with its sibling: (1/4, 2/4) and (2/4, 3/4)
+        sibling.sample_alphas(3, _generator()), torch.tensor([[0.25, 0.5, 0.5, 0.75]] * 3)
+    )
 
 
 # ---------------------------------------------------------------- the loss terms
@@ -212,7 +230,7 @@ def test_all_lambdas_zero_is_exactly_the_reconstruction_loss(batch: torch.Tensor
     ids=["AE", "AE+A", "AE+C", "AE+S", "AE+A+C", "AE+A+C+S"],
 )
 def test_terms_for_each_configuration(batch: torch.Tensor, options: dict, terms: set) -> None:
-    method = make_method("ae", grid_intervals=4, alphas_per_pair=2, **options)
+    method = make_method("ae", grid_intervals=4, alphas_per_pair=2, r1_weight=0.0, **options)
     losses = method.losses(_model(method), batch, 0, _generator())
     assert set(losses.terms) == terms
     expected_groups = {AUTOENCODER, ADVERSARY} if "lambda_adv" in options else {AUTOENCODER}
@@ -243,7 +261,9 @@ def test_total_is_reconstruction_plus_weighted_terms(batch: torch.Tensor) -> Non
 
 def test_terms_match_a_hand_computation(batch: torch.Tensor) -> None:
     """Pairs (x[k], x[k + B/2]), the whole grid with its endpoints, eval mode (no batch stats)."""
-    method = make_method("aeai", grid_intervals=4, alphas_per_pair=None, lambda_cycle=0.2)
+    method = make_method(
+        "aeai", grid_intervals=4, alphas_per_pair=None, lambda_cycle=0.2, smoothness="jvp"
+    )
     model = _model(method).eval()
     with torch.no_grad():
         terms = method.losses(model, batch, 0, _generator()).terms
@@ -271,7 +291,9 @@ def test_terms_match_a_hand_computation(batch: torch.Tensor) -> None:
 
 
 def test_endpoints_as_fakes_adds_the_reconstructions_to_the_fakes(batch: torch.Tensor) -> None:
-    method = make_method("aeai", grid_intervals=4, alphas_per_pair=None, endpoints_as_fakes=True)
+    method = make_method(
+        "aeai", grid_intervals=4, alphas_per_pair=None, endpoints_as_fakes=True, smoothness="jvp"
+    )
     model = _model(method).eval()
     with torch.no_grad():
         terms = method.losses(model, batch, 0, _generator()).terms
@@ -284,7 +306,7 @@ def test_endpoints_as_fakes_adds_the_reconstructions_to_the_fakes(batch: torch.T
 
 
 def test_an_unpaired_odd_image_is_left_out_of_the_path_terms(batch: torch.Tensor) -> None:
-    method = make_method("aeai", grid_intervals=4, alphas_per_pair=None)
+    method = make_method("aeai", grid_intervals=4, alphas_per_pair=None, smoothness="jvp")
     model = _model(method).eval()  # eval: every image is processed on its own
     five = torch.cat([batch[:2], batch[4:6], batch[7:8]])  # pairs (0, 2), (1, 3) + image 4
     four = five[:4]

@@ -150,6 +150,18 @@ CASES = {
             and all(s[f"{name}_nearest_mse_mid"] > 0 for name in ("pole_ae", "pole_aeai"))
         ),
     ),
+    "10_comparison": (
+        {
+            **{"train_steps": 20, "lines_seeds": [0, 1], "max_pairs": 4, "curve_max_pairs": 1},
+            **{"lines_pairs": 4, "lines_steps": 8, "gif_path": "../outputs/10_test.gif"},
+        },
+        lambda s: (
+            s["n_pole_models"] == 7
+            and s["n_lines_runs"] == 14
+            and 1 <= s["aeai_rank_mse_mid"] <= 7
+            and all(s[f"boundary_{m}"] > 0 for m in ("aae", "acai", "beta_vae", "gaia", "amr"))
+        ),
+    ),
     "11_recap": (
         {"manifest": str(MANIFEST)},
         # the recap's numbers are the manifest's, through the library (rounded to 6 digits)
@@ -172,6 +184,7 @@ BAD_PARAMETERS = {
     "07_full_aeai": ({"curve_max_pairs": 0}, "curve_max_pairs"),
     "08_advai": ({"toy_steps": "many"}, "toy_steps"),
     "09_latent_explorer": ({"alpha": 1.5}, "alpha"),
+    "10_comparison": ({"image_size": 48}, "image_size"),
     "11_recap": ({"manifest": 5}, "manifest"),
 }
 

@@ -78,7 +78,6 @@ def test_sibling_draws_each_point_with_its_successor() -> None:
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({"smoothness": "sibling", "alphas_per_pair": None}, "sibling"),
         ({"smoothness": "sibling", "alphas_per_pair": 1, "grid_intervals": 2}, "sibling"),
         ({"smoothness": "sibling", "alphas_per_pair": 15}, "alphas_per_pair"),
     ],

@@ -133,7 +133,8 @@ def test_adversarial_warmup_ramps_the_weight_linearly() -> None:
     method = make_method("aeai", lambda_adv=0.01, adversarial_warmup=4)
     weights = [method.adversarial_weight(step, 3 * 32 * 32, 8) for step in range(6)]
     assert weights == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
-    assert make_method("aeai").adversarial_weight(0, 3 * 32 * 32, 8) == pytest.approx(0.01)
+    unramped = make_method("aeai", lambda_adv=0.01)
+    assert unramped.adversarial_weight(0, 3 * 32 * 32, 8) == pytest.approx(0.01)
 
 
 def test_warmup_scales_the_adversarial_component(blob_dataset: ImageDataset) -> None:
@@ -164,7 +165,8 @@ def test_sum_convention_converts_the_papers_lambdas() -> None:
     assert weights["adversarial"] == pytest.approx(0.01 * 17 / (2 * 12288))
     assert weights["cycle"] == pytest.approx(0.01 * 17 * 256 / (2 * 12288))
     assert weights["smoothness"] == pytest.approx(0.85)
-    assert AEAIOptions().mean_weights(12288, 256) == {
+    paper = AEAIOptions(lambda_adv=0.01, lambda_cycle=0.01, lambda_smooth=0.01)
+    assert paper.mean_weights(12288, 256) == {
         "adversarial": 0.01,
         "cycle": 0.01,
         "smoothness": 0.01,
@@ -326,3 +328,27 @@ def test_validation_pairs_are_the_test_split_of_a_pole_copy(tmp_path) -> None:
     assert set(pairs.sources.tolist()) | set(pairs.targets.tolist()) == set(range(576, 586))
     with pytest.raises(ValueError, match="pole dataset only"):
         validation_pairs_dataset(lines.dataset(size=32, n_train=8, n_test=8, cache_dir=tmp_path))
+
+
+# ---------------------------------------------------------------- the diagnostics plot
+
+
+def test_plot_diagnostics_draws_every_recorded_panel(tmp_path) -> None:
+    from aeai_lib.evaluation.training_plots import plot_diagnostics
+
+    dataset = lines.dataset(size=32, n_train=64, n_test=16, cache_dir=tmp_path)
+    method = make_method("aeai")
+    result = train(dataset, method, _config(4, diagnostics_every=2), progress=False)
+    figure = plot_diagnostics(result.diagnostics, title="AEAI")
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == [
+        "gradient norms on the decoder",
+        "gradient norms on the encoder",
+        "held-out reconstruction",
+        "discriminator, held-out",
+    ]
+    labels = {line.get_label() for line in figure.axes[0].get_lines()}
+    assert labels == {"reconstruction", "adversarial", "cycle", "smoothness"}
+    assert len(figure.axes[0].get_lines()[0].get_xdata()) == 3  # steps 0, 2, 3
+    with pytest.raises(ValueError, match="diagnostics are empty"):
+        plot_diagnostics({})

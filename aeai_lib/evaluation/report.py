@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
-from aeai_lib.data.registry import load_checkpoint_dataset
+from aeai_lib.data.registry import load_checkpoint_dataset, load_dataset
 from aeai_lib.evaluation.measures import BENCHMARKS, Evaluated, Measure, measures_of, summarise
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS, evaluate_lines_model, evaluate_model
 
@@ -35,6 +35,13 @@ IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
 """(header, key) of the columns that say which model a row is; the measures follow."""
 
 
+def _same_data(spec: str, other: str) -> bool:
+    """Whether two dataset specs name the same data (folder paths compared resolved)."""
+    if spec.startswith("folder:") and other.startswith("folder:"):
+        return Path(spec[len("folder:") :]).resolve() == Path(other[len("folder:") :]).resolve()
+    return spec == other
+
+
 def evaluate_checkpoint(
     path: str | os.PathLike,
     interpolation: str = "lerp",
@@ -43,8 +50,10 @@ def evaluate_checkpoint(
     max_pairs: int | None = None,
     curve_max_pairs: int | None = CURVE_MAX_PAIRS,
     seed: int = 0,
+    dataset: str | None = None,
+    split: str | None = None,
 ) -> dict:
-    """Load a checkpoint and its dataset and measure its interpolations.
+    """Load a checkpoint and a dataset and measure its interpolations.
 
     Args:
         path: a checkpoint written by :func:`aeai_lib.training.train`.
@@ -54,18 +63,36 @@ def evaluate_checkpoint(
         max_pairs: cap on the protocol's main pairs (None: all test pairs).
         curve_max_pairs: cap on pairs per interval length of the MSE-vs-interval curves.
         seed: seeds pair subsets, the latent measures and the lines benchmark's pairs.
+        dataset: the data to measure on, e.g. ``"folder:PATH"`` for the paper's COIL-100
+            protocol on a folder of views named like ``obj12__35.png``: pairs of views
+            ``interval`` degrees apart, compared with the true views on the grid between
+            them; loaded at the model's image size. None: the data the model was trained on.
+        split: which images are paired, "test", "train" or "all"; None: "test" on the data
+            the model was trained on (both endpoints held out), "all" on other data.
 
     Returns:
-        ``{"checkpoint", "method" (label, e.g. "AE+A+C+S"), "method_name", "dataset",
-        "steps", "benchmark" ("protocol" or "lines"), "interpolation"}``, the value of every
-        measure of :data:`~aeai_lib.evaluation.measures.MEASURES` that the model and its
-        benchmark compute (``reconstruction_mse``; protocol: ``mse_mid``, ``mse_mean``,
+        ``{"checkpoint", "method" (label, e.g. "AE+A+C+S"), "method_name", "dataset" (the
+        data measured on), "trained_on", "steps", "benchmark" ("protocol" or "lines"),
+        "interpolation"}``, the value of every measure of
+        :data:`~aeai_lib.evaluation.measures.MEASURES` that the model and its benchmark
+        compute (``reconstruction_mse``; protocol: ``mse_mid``, ``mse_mean``,
         ``alpha_error``, ...; lines: ``mean_distance``, ``smoothness``) and
         ``"evaluation"``: the full result.
+
+    Raises:
+        ValueError: data the model cannot read (other channels), or without pairs
+            ``interval`` apart in ``split`` (the message lists the intervals that have some).
     """
     record = load_checkpoint(path)
     model = model_from_record(record)
-    dataset = load_checkpoint_dataset(record["dataset"], path, size=model.config.image_size)
+    spec = record["dataset"] if dataset is None else dataset
+    split = split or ("test" if _same_data(spec, record["dataset"]) else "all")
+    size = model.config.image_size
+    dataset = (
+        load_checkpoint_dataset(spec, path, size=size)
+        if spec == record["dataset"]
+        else load_dataset(spec, size=size)
+    )
     if dataset.name == "lines":
         benchmark = "lines"
         evaluation = evaluate_lines_model(model, seed=seed, interpolation=interpolation)
@@ -77,6 +104,7 @@ def evaluate_checkpoint(
             interpolation,
             interval=interval,
             max_pairs=max_pairs,
+            split=split,
             curve_max_pairs=curve_max_pairs,
             seed=seed,
         )
@@ -84,7 +112,8 @@ def evaluate_checkpoint(
         "checkpoint": str(path),
         "method": model.label,
         "method_name": model.method_name,
-        "dataset": record["dataset"],
+        "dataset": spec,
+        "trained_on": record["dataset"],
         "steps": int(record["step"]),
         "benchmark": benchmark,
         "interpolation": interpolation,

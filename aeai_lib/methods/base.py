@@ -104,6 +104,10 @@ class Method:
         """The parameters each objective optimises, keyed by group name."""
         return {AUTOENCODER: [*model.encoder.parameters(), *model.decoder.parameters()]}
 
+    default_adversary_lr: ClassVar[float] = 2e-4
+    """The adversaries' Adam learning rate when TrainConfig.adversary_lr is None (DCGAN's 2e-4,
+    Radford et al. 2016); methods override it with their own paper's or sweep's value."""
+
     def make_optimizers(
         self, groups: dict[str, list[nn.Parameter]], lr: float, adversary_lr: float
     ) -> dict[str, torch.optim.Optimizer]:

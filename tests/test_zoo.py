@@ -1,0 +1,51 @@
+"""The model zoo: a run for every method on both datasets, and quick runs at another size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aeai_lib import zoo
+from aeai_lib.checkpoint import load_checkpoint
+from aeai_lib.zoo import RUNS, RunSpec, load_or_train, run_path
+
+BASELINES = {"aae": "aae", "acai": "acai", "beta_vae": "beta-vae", "gaia": "gaia", "amr": "amr"}
+
+
+def test_every_baseline_has_a_pole_and_a_lines_run_with_the_aes_training_settings() -> None:
+    for suffix, method in BASELINES.items():
+        for dataset in ("pole", "lines"):
+            spec = RUNS[f"{dataset}_{suffix}"]
+            assert (spec.dataset, spec.method) == (dataset, method)
+            reference = RUNS[f"{dataset}_ae"]
+            assert spec.train_config() == reference.train_config()  # only the method differs
+
+
+def test_quick_runs_have_files_of_their_own() -> None:
+    assert run_path("pole_acai", 1) == zoo.RUNS_DIR / "pole_acai_seed1.pt"
+    assert run_path("pole_acai", 1, 32, 50) == zoo.RUNS_DIR / "pole_acai_seed1_32px_50steps.pt"
+    steps = RUNS["pole_acai"].steps
+    assert run_path("pole_acai", 0, 32) == zoo.RUNS_DIR / f"pole_acai_seed0_32px_{steps}steps.pt"
+    with pytest.raises(ValueError, match="unknown model 'pole_vae'"):
+        run_path("pole_vae", 0)
+
+
+def test_load_or_train_at_another_size_trains_once_and_reuses_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AEAI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(zoo, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(zoo, "CHECKPOINT_DIR", tmp_path / "shipped")
+    monkeypatch.setitem(RUNS, "pole_tiny", RunSpec("pole", "acai", settings={"batch_size": 4}))
+
+    entry = load_or_train("pole_tiny", steps=2, image_size=32, progress=False)
+    assert entry.model.config.image_size == 32 and entry.label == "ACAI"
+    assert entry.path == tmp_path / "runs" / "pole_tiny_seed0_32px_2steps.pt"
+    record = load_checkpoint(entry.path)
+    assert record["step"] == 2 and record["model_config"]["image_size"] == 32
+
+    again = load_or_train("pole_tiny", steps=2, image_size=32, progress=False)  # reused
+    assert len(again.history["reconstruction"]) == 2
+    weights = entry.model.state_dict()
+    assert all(value.equal(weights[key]) for key, value in again.model.state_dict().items())
