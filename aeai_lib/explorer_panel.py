@@ -268,4 +268,9 @@ class ModelPanel:
             f"nearest real image: #{frame.nearest}{where}<br>pixel MSE "
             f"<b>{frame.nearest_mse:.5f}</b> at alpha {alpha:.2f}"
         )
-        self.plot.value = self.path_plot.render(self.marker_at(alpha), alpha, frame.nearest_mse)
+        self.plot.value = self.plot_png(alpha)
+
+    def plot_png(self, alpha: float) -> bytes:
+        """PNG of the path plot with the point at ``alpha`` marked."""
+        frame = self.frame_at(alpha)
+        return self.path_plot.render(self.marker_at(alpha), alpha, frame.nearest_mse)

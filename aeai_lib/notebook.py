@@ -1,13 +1,17 @@
 """Small helpers the notebooks share: parameter checks and the machine-readable summary.
 
-Each notebook ends with a cell tagged ``summary`` that calls :func:`report_summary`; the
-series runner (:mod:`aeai_lib.series`) reads it from the executed notebook.
+A notebook checks its papermill parameters with one call right after its ``parameters`` cell
+(:func:`check_parameters`, with the specs of :mod:`aeai_lib.notebook_parameters`), and ends
+with a collapsed cell tagged ``summary`` that calls :func:`report_summary`; the series runner
+(:mod:`aeai_lib.series`), the sweeps and ``tests/test_notebook_prose.py`` read that line from
+the executed notebook.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 SUMMARY_PREFIX = "SUMMARY "
@@ -85,11 +89,47 @@ def check_list_parameter(
         raise ParameterError(f"parameter {name!r} must not repeat a value, got {value!r}")
 
 
-def report_summary(**values: Any) -> dict[str, Any]:
-    """Print the notebook's key results as one ``SUMMARY {json}`` line and return them.
+@dataclass(frozen=True)
+class Parameter:
+    """What one papermill parameter accepts: the arguments of :func:`check_parameter`, or of
+    :func:`check_list_parameter` for a list (``is_list``; ``kind`` is then the items' type)."""
 
-    Floats are rounded to 6 significant digits so that stored outputs stay stable.
+    kind: type | tuple[type, ...]
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    is_list: bool = False
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise :class:`ParameterError` naming ``name`` when ``value`` does not fit."""
+        limits = {"minimum": self.minimum, "maximum": self.maximum, "choices": self.choices}
+        if self.is_list:
+            check_list_parameter(name, value, self.kind, **limits)
+        else:
+            check_parameter(name, value, self.kind, **limits)
+
+
+def check_parameters(namespace: Mapping[str, Any], specs: Mapping[str, Parameter]) -> None:
+    """Check every parameter of ``specs`` as ``namespace`` (a notebook's ``globals()``) holds it.
+
+    Raises:
+        ParameterError: for the first parameter of the wrong type or out of range, naming it.
+        ValueError: when ``namespace`` lacks a parameter of ``specs`` (the notebook and its
+            specs disagree: a bug, not bad input).
+    """
+    missing = [name for name in specs if name not in namespace]
+    if missing:
+        raise ValueError(f"the notebook does not define the parameter(s) {missing}")
+    for name, spec in specs.items():
+        spec.check(name, namespace[name])
+
+
+def report_summary(**values: Any) -> None:
+    """Print the notebook's key results as one ``SUMMARY {json}`` line.
+
+    Floats are rounded to 6 significant digits (:func:`aeai_lib.series.read_summary` reads
+    them back); the line is what the series runner, the sweeps and the test of the notebooks'
+    prose read. Returns nothing, so that the cell shows the line once.
     """
     rounded = {k: float(f"{v:.6g}") if isinstance(v, float) else v for k, v in values.items()}
     print(SUMMARY_PREFIX + json.dumps(rounded, sort_keys=True))
-    return rounded

@@ -24,6 +24,7 @@ which keeps it well under 100 ms at 64x64 on two CPU cores.
 from __future__ import annotations
 
 import html
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +32,15 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image
 
 from aeai_lib.data import pole
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.device import single_thread
 from aeai_lib.evaluation.animation import save_gif
 from aeai_lib.evaluation.ground_truth import is_rendered, parameter_distance, params_between
+from aeai_lib.evaluation.pixels import to_rgb_uint8
 from aeai_lib.explorer_panel import DISPLAY_SIZE, PATH_STEPS, ModelPanel, describe_params, to_png
 from aeai_lib.inference import check_model_fits
 from aeai_lib.interpolation import alpha_grid
@@ -303,6 +307,33 @@ class LatentExplorer:
         frames = {panel.label: panel.grid_frames for panel in self._panels}
         truth = self.true_images(self.path_alphas)
         return save_gif(frames, Path(path or self.gif_path.value), truth=truth)
+
+    def snapshot(self) -> Figure:
+        """A still of the app as it stands, for pages that cannot run widgets (GitHub).
+
+        Returns:
+            a matplotlib Figure: per model, the decoded interpolant above its path plot
+            (latent PCA, nearest-image MSE over alpha, the current alpha in red), and the
+            ground truth in the last column; the title names the pair, method and alpha.
+        """
+        alpha, columns = self.alpha.value, len(self._panels) + 1
+        figure = Figure(figsize=(2.4 * columns, 6.0))
+        axes = figure.subplots(2, columns, height_ratios=(1, 1.5), squeeze=False)
+        for ax, panel in zip(axes.T, self._panels, strict=False):
+            frame = panel.frame_at(alpha)
+            ax[0].imshow(to_rgb_uint8(frame.image))
+            ax[0].set_title(f"{panel.label}\nnearest-image MSE {frame.nearest_mse:.1e}", fontsize=9)
+            ax[1].imshow(np.asarray(Image.open(io.BytesIO(panel.plot_png(alpha)))))
+        if self.ground_truth is not None:
+            axes[0, -1].imshow(to_rgb_uint8(self.ground_truth))
+            axes[0, -1].set_title("ground truth", fontsize=9)
+        for ax in axes.flat:
+            ax.set_axis_off()
+        figure.suptitle(
+            f"#{self._indices[0]} -> #{self._indices[1]}, {self.method.value}, alpha {alpha:.2f}"
+        )
+        figure.tight_layout()
+        return figure
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
         return self.widget._repr_mimebundle_(**kwargs)

@@ -13,8 +13,10 @@ from aeai_lib.evaluation.admissibility import (
     credibility_from_mse,
     monotonicity_violations,
     nearest_images,
+    smoothness_factors,
     speed_profile,
 )
+from aeai_lib.evaluation.pixels import cross_fade
 from aeai_lib.interpolation import alpha_grid
 
 
@@ -25,12 +27,6 @@ def scalar_paths(values: list[list[float]]) -> torch.Tensor:
 
 def endpoints(value: float, n_pairs: int = 1) -> torch.Tensor:
     return torch.full((n_pairs, 1, 1, 1), value)
-
-
-def cross_fade(source: torch.Tensor, target: torch.Tensor, steps: int) -> torch.Tensor:
-    """(P, C, H, W) endpoints -> (P, steps, C, H, W) pixel cross-fade."""
-    a = alpha_grid(steps - 1).reshape(1, -1, 1, 1, 1)
-    return (1 - a) * source.unsqueeze(1) + a * target.unsqueeze(1)
 
 
 def test_boundary_error_is_mse_at_the_ends() -> None:
@@ -71,7 +67,7 @@ def test_true_pole_paths_along_phi_are_monotone() -> None:
 
 
 def test_speed_ratio_constant_uneven_and_abrupt() -> None:
-    fade = cross_fade(torch.rand(3, 1, 4, 4), torch.rand(3, 1, 4, 4), 9)
+    fade = cross_fade(torch.rand(3, 1, 4, 4), torch.rand(3, 1, 4, 4), alpha_grid(8))
     speed = speed_profile(fade)
     assert speed["speed_ratio"] == pytest.approx(1.0, abs=1e-4)
     assert speed["profile"] == pytest.approx([1.0] * 8, abs=1e-4)
@@ -108,7 +104,7 @@ def test_nearest_images_and_credibility() -> None:
 
 def test_the_four_conditions_of_a_cross_fade() -> None:
     source, target = torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4)
-    fade = cross_fade(source, target, 5)
+    fade = cross_fade(source, target, alpha_grid(4))
     assert boundary_error(fade, source, target)["mean"] == 0.0
     assert monotonicity_violations(fade, source, target) == 0.0
     assert speed_profile(fade)["speed_ratio"] == pytest.approx(1.0)
@@ -125,3 +121,46 @@ def test_shape_errors_name_the_expected_shape() -> None:
         monotonicity_violations(torch.zeros(2, 3, 1, 2, 2), torch.zeros(1, 1, 2, 2), None)
     with pytest.raises(ValueError, match="empty"):
         nearest_images(torch.zeros(1, 1, 2, 2), torch.zeros(0, 1, 2, 2))
+
+
+# ------------------------------------------------ the timing and shape factors of L_S
+
+
+def test_smoothness_factors_split_the_finite_difference_sum() -> None:
+    """M sum s_n^2 = timing * shape * chord^2, with both factors 1 for an evenly paced line."""
+    straight = scalar_paths([[0.0, 0.25, 0.5, 0.75, 1.0]])  # constant speed, straight
+    uneven = scalar_paths([[0.0, 0.05, 0.5, 0.95, 1.0]])  # straight, stalls at the ends
+    timing, shape = smoothness_factors(torch.cat([straight, uneven]))
+    torch.testing.assert_close(shape, torch.ones(2, dtype=torch.float64))
+    assert timing[0].item() == pytest.approx(1.0)
+    assert timing[1].item() > 1.5
+    truth = true_paths_for_test()  # a rotating shadow: far longer than its chord
+    timing, shape = smoothness_factors(truth)
+    steps = (truth[:, 1:] - truth[:, :-1]).double().flatten(2).norm(dim=2)
+    chord = (truth[:, -1] - truth[:, 0]).double().flatten(1).norm(dim=1)
+    total = steps.shape[1] * steps.square().sum(dim=1)
+    torch.testing.assert_close(total, timing * shape * chord**2)
+    assert (shape > 2).all() and (timing < 1.1).all()
+
+
+def true_paths_for_test() -> torch.Tensor:
+    """Two exact pole paths, 80 degrees of phi at theta 50 and 70, 17 alphas: (2, 17, 3, 32, 32)."""
+    alphas = alpha_grid(16)
+    phis = 20.0 + 80.0 * alphas
+    return torch.stack([pole.render(theta, phis, size=32) for theta in (50.0, 70.0)]).float()
+
+
+def test_smoothness_factors_refuse_a_path_of_one_image() -> None:
+    with pytest.raises(ValueError):
+        smoothness_factors(torch.zeros(1, 1, 1, 4, 4))
+
+
+def test_cross_fade_blends_the_endpoints() -> None:
+    sources, targets = torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)
+    fade = cross_fade(sources, targets, torch.tensor([0.0, 0.25, 1.0]))
+    assert fade.shape == (2, 3, 1, 2, 2)
+    torch.testing.assert_close(fade[:, :, 0, 0, 0], torch.tensor([[0.0, 0.25, 1.0]] * 2))
+    with pytest.raises(ValueError, match="one shape"):
+        cross_fade(sources, targets[:1], torch.tensor([0.5]))
+    with pytest.raises(ValueError, match="alphas must be 1-D"):
+        cross_fade(sources, targets, torch.zeros(2, 2))

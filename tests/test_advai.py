@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aeai_lib.evaluation.toy_priors import distance_to_prior, train_correction
+from aeai_lib.evaluation.mismatch import histogram_distance_2d
+from aeai_lib.evaluation.toy_priors import (
+    distance_to_prior,
+    fresh_samples,
+    noise_floor,
+    prior_interpolants,
+    train_correction,
+)
 from aeai_lib.interpolation import lerp, normalized_lerp
 from aeai_lib.methods.advai.correction import (
     AlphaRegressor,
@@ -189,3 +196,20 @@ def test_bad_options_and_measures_are_refused() -> None:
         distance_to_prior(lerp, "gaussian", 2, measure="kl")
     with pytest.raises(ValueError, match="needs 2-D codes"):
         distance_to_prior(lerp, "gaussian", 16, measure="histogram")
+
+
+def test_the_noise_floor_is_what_prior_samples_score() -> None:
+    """fresh_samples' interpolants are prior samples: their histogram TV is the floor, far
+    below lerp's, and their MMD² is at 0 within the estimate's scatter."""
+    floor = noise_floor("annulus", 2, measure="histogram")
+    assert 0 < floor < 0.5 * distance_to_prior(lerp, "annulus", 2, measure="histogram")
+    assert abs(noise_floor("annulus", 2, measure="mmd")) < 0.005
+    draws = fresh_samples("uniform", seed=3)(torch.zeros(5, 2), torch.zeros(5, 2), torch.rand(4))
+    assert draws.shape == (5, 4, 2) and draws.abs().max() <= 1 and draws.std() > 0.3
+
+
+def test_prior_interpolants_are_the_sets_distance_to_prior_compares() -> None:
+    interpolants, reference = prior_interpolants(lerp, "nine_circles", 2, n=300, seed=4)
+    assert interpolants.shape == reference.shape == (300 * 16, 2)
+    expected = distance_to_prior(lerp, "nine_circles", 2, n=300, seed=4, measure="histogram")
+    assert histogram_distance_2d(interpolants, reference) == expected

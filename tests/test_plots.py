@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -21,6 +22,7 @@ from aeai_lib.evaluation.plots import (
     plot_strips,
 )
 from aeai_lib.evaluation.protocol import evaluate_paths
+from aeai_lib.evaluation.schematic import _decoded, plot_loss_terms
 from aeai_lib.interpolation import alpha_grid
 
 ALPHAS = alpha_grid(8)
@@ -68,7 +70,10 @@ def test_mse_vs_alpha(results: dict, tmp_path: Path) -> None:
 
 def test_mse_vs_interval(results: dict, tmp_path: Path) -> None:
     fig = plot_mse_vs_interval(results)
-    assert [ax.get_xlabel() for ax in fig.axes] == ["interval along phi", "interval along theta"]
+    assert [ax.get_xlabel() for ax in fig.axes] == [
+        "interval along phi (degrees)",
+        "interval along theta (degrees)",
+    ]
     assert [len(ax.lines) for ax in fig.axes] == [2, 2]
     saved(fig, tmp_path / "mse_interval.png")
 
@@ -147,3 +152,22 @@ def test_gif_frames_go_forth_and_back(paths: dict, tmp_path: Path) -> None:
     assert gif_frame_order(3) == [0, 1, 2, 1] and gif_frame_order(1) == [0]
     with pytest.raises(ValueError, match="same \\(A, H, W\\)"):
         save_gif({"a": torch.rand(3, 1, 8, 8), "b": torch.rand(4, 1, 8, 8)}, tmp_path / "x.gif")
+
+
+def test_the_loss_terms_schematic_draws_what_each_term_asks() -> None:
+    """Plots A-D: A decodes off the manifold, B-D on it; only D moves at an even pace."""
+    figure = plot_loss_terms()
+    assert isinstance(figure, Figure) and len(figure.axes) == 8
+    titles = [ax.get_title() for ax in figure.axes[:4]]
+    assert [title[0] for title in titles] == ["A", "B", "C", "D"]
+    alphas = np.linspace(0, 1, 7)
+    steps = {}
+    for step in ("reconstruction", "adversarial", "cycle", "smoothness"):
+        points = _decoded(step, alphas)
+        radius = np.linalg.norm(points, axis=1)
+        on_manifold = np.allclose(radius, 1.0)
+        assert on_manifold == (step != "reconstruction"), step
+        assert np.allclose(radius[[0, -1]], 1.0)  # the ends always come back
+        steps[step] = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    assert steps["smoothness"].max() / steps["smoothness"].min() == pytest.approx(1.0)
+    assert steps["cycle"].max() / steps["cycle"].min() > 3

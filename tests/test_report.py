@@ -10,7 +10,13 @@ import pytest
 
 from aeai_lib.data import lines, pole
 from aeai_lib.evaluation.measures import measures_of
-from aeai_lib.evaluation.report import evaluate_checkpoint, format_comparison
+from aeai_lib.evaluation.report import (
+    evaluate_checkpoint,
+    format_comparison,
+    manifest_runs,
+    manifest_summary,
+    results_table,
+)
 from aeai_lib.methods import make_method
 from aeai_lib.models import ModelConfig
 from aeai_lib.training import TrainConfig, train
@@ -95,3 +101,55 @@ def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]
     assert mixed[4].split()[5:] == ["-"] * n_protocol + ["0.2000", "-"]  # no protocol numbers
     with pytest.raises(ValueError, match="results is empty"):
         format_comparison([])
+
+
+# ------------------------------------------------ the manifest's table (notebook 11)
+
+
+def _manifest(tmp_path: Path) -> Path:
+    """Three runs: a pole AE with three recorded seeds, a pole AEAI and a lines AE with none."""
+    metrics = {"method": "AE", "dataset": "pole", "mse_mid": 2.0e-3, "reconstruction_mse": 1e-4}
+    manifest = {
+        "lines_ae": {"metrics": {"method": "AE", "dataset": "lines", "mean_distance": 0.004}},
+        "pole_ae": {
+            "metrics": metrics,
+            "seeds": {
+                str(s): {"mse_mid": v, "reconstruction_mse": 1e-4} for s, v in enumerate((1, 2, 3))
+            },
+        },
+        "pole_aeai": {"metrics": {**metrics, "method": "AE+A+C+S", "mse_mid": 5.0e-3}},
+        "pole_copy": {"metrics": {**metrics, "mse_mid": 4.0e-3}},
+    }
+    path = tmp_path / "MANIFEST.json"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_manifest_runs_group_the_seeds_by_dataset_and_label(tmp_path: Path) -> None:
+    runs = manifest_runs(_manifest(tmp_path), order=["pole_aeai", "pole_ae"])
+    assert list(runs) == ["pole", "lines"]
+    assert list(runs["pole"]) == ["AE+A+C+S", "AE", "AE (pole_copy)"]  # the order, then the rest
+    assert [seed["mse_mid"] for seed in runs["pole"]["AE"]] == [1, 2, 3]
+    assert runs["pole"]["AE+A+C+S"][0]["mse_mid"] == 5.0e-3  # no seeds: the shipped metrics
+    table = results_table("pole", runs["pole"])
+    assert "| AE | 1.00e-04 ± 0.00e+00 | 2.00e+00 ± 1.00e+00 |" in table  # mean ± std of 3 seeds
+
+
+def test_manifest_summary_has_a_mean_a_spread_and_a_count(tmp_path: Path) -> None:
+    values = manifest_summary(manifest_runs(_manifest(tmp_path)))
+    assert values["pole_ae_mse_mid"] == pytest.approx(2.0)
+    assert values["pole_ae_mse_mid_std"] == pytest.approx(1.0)
+    assert values["pole_ae_seeds"] == 3 and values["pole_ae_a_c_s_seeds"] == 1
+    assert "pole_ae_a_c_s_mse_mid_std" not in values
+    assert values["lines_ae_mean_distance"] == pytest.approx(0.004)
+
+
+def test_a_bad_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot read the manifest"):
+        manifest_runs(tmp_path / "missing.json")
+    (tmp_path / "list.json").write_text("[]")
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        manifest_runs(tmp_path / "list.json")
+    (tmp_path / "bare.json").write_text('{"pole_ae": {"seed": 0}}')
+    with pytest.raises(ValueError, match="run 'pole_ae' has no metrics"):
+        manifest_runs(tmp_path / "bare.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -209,3 +210,15 @@ def test_a_model_on_the_gpu_is_shown_on_the_cpu(dataset, model):
     assert decoded.device.type == marker.device.type == "cpu"
     expected = _decoded(model, dataset, 3, 40, 0.37, "slerp")
     torch.testing.assert_close(decoded, expected, atol=1e-4, rtol=0)
+
+
+def test_snapshot_is_a_still_of_the_app(dataset, model):
+    explorer = LatentExplorer([model, _model(1)], dataset, index_a=3, index_b=40, alpha=0.25)
+    figure = explorer.snapshot()
+    images = [ax.images[0].get_array() for ax in figure.axes if ax.images]
+    assert len(figure.axes) == 6 and len(images) == 5  # 2 x (interpolant, path plot) + truth
+    assert "#3 -> #40, lerp, alpha 0.25" in figure._suptitle.get_text()
+    shown = torch.from_numpy(np.asarray(images[0])).float().permute(2, 0, 1) / 255
+    torch.testing.assert_close(shown, explorer.decoded_images[0], atol=1 / 255, rtol=0)
+    truth = torch.from_numpy(np.asarray(images[2])).float().permute(2, 0, 1) / 255  # row 1, last
+    torch.testing.assert_close(truth, explorer.ground_truth, atol=1 / 255, rtol=0)

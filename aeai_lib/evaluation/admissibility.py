@@ -156,6 +156,33 @@ def speed_profile(paths: torch.Tensor) -> dict[str, float | list[float]]:
     }
 
 
+def smoothness_factors(paths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split the finite-difference smoothness of each path into its timing and shape factors.
+
+    With step lengths s_n = l2(x(a_{n+1}), x(a_n)), n = 0..M-1 (M = A - 1 steps), length
+    L = sum_n s_n and chord c = l2(x(1), x(0)):
+
+        M sum_n s_n^2 = timing * shape * c^2,  timing = M sum_n s_n^2 / L^2,  shape = L^2 / c^2.
+
+    By Cauchy-Schwarz timing >= 1, with equality exactly at constant speed; by the triangle
+    inequality shape >= 1, with equality exactly for a straight path in pixel space (the
+    cross-fade). ``M sum_n s_n^2`` is, up to the number of pixels, the smoothness term L_S of
+    :func:`aeai_lib.losses.finite_difference_smoothness` (notebook 06 derives the split).
+
+    Args:
+        paths: (P, A, C, H, W), A >= 2, on an evenly spaced alpha grid.
+
+    Returns:
+        (timing, shape): two float64 tensors (P,); a path whose ends coincide has an infinite
+        shape factor, one that does not move at all a timing factor of NaN.
+    """
+    check_path_shape(paths)
+    steps = pixel_l2(paths[:, 1:], paths[:, :-1])  # (P, M)
+    chord = pixel_l2(paths[:, -1], paths[:, 0])  # (P,)
+    length = steps.sum(dim=1)
+    return steps.shape[1] * steps.square().sum(dim=1) / length**2, length**2 / chord**2
+
+
 def nearest_images(
     queries: torch.Tensor, references: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -21,6 +21,8 @@ from aeai_lib.evaluation.pixels import to_rgb_uint8
 
 BAND_ALPHA = 0.2
 """Opacity of the spread bands (std, IQR)."""
+MSE_LABEL = "MSE per pixel (images in [0, 1])"
+"""The unit of every MSE axis: the mean over pixels of squared differences of [0, 1] values."""
 IDEAL_STYLE = {"color": "red", "linestyle": ":", "linewidth": 1.5, "zorder": 3}
 """How the ideal curves (diagonal, straight distance lines) are drawn: on top of the methods."""
 
@@ -58,8 +60,8 @@ def plot_mse_vs_alpha(results: Mapping[str, dict]) -> Figure:
         mean_ax.plot(alphas, mean, "o-", color=f"C{k}", label=label, markersize=3)
         mean_ax.fill_between(alphas, mean - std, mean + std, color=f"C{k}", alpha=BAND_ALPHA)
         std_ax.plot(alphas, std, "o-", color=f"C{k}", label=label, markersize=3)
-    mean_ax.set(title="Mean MSE vs alpha (band: ±1 std)", xlabel="alpha", ylabel="MSE")
-    std_ax.set(title="Std of MSE vs alpha", xlabel="alpha", ylabel="std of MSE")
+    mean_ax.set(title="Mean MSE vs alpha (band: ±1 std)", xlabel="alpha", ylabel=MSE_LABEL)
+    std_ax.set(title="Std of MSE vs alpha", xlabel="alpha", ylabel=f"std of the {MSE_LABEL}")
     mean_ax.legend()
     return fig
 
@@ -82,8 +84,8 @@ def plot_mse_vs_interval(results: Mapping[str, dict]) -> Figure:
                 )
         ax.set(
             title=f"Mean in-between MSE vs interval ({name})",
-            xlabel=f"interval along {name}",
-            ylabel="MSE",
+            xlabel=f"interval along {name} (degrees)",
+            ylabel=MSE_LABEL,
         )
         ax.legend()
     return fig
@@ -135,7 +137,7 @@ def plot_parameter_distance(results: Mapping[str, dict]) -> Figure:
     ax.set(
         title="Parameter distance of the nearest image to source / target",
         xlabel="alpha",
-        ylabel="distance in parameter space",
+        ylabel="parameter distance (degrees)",
     )
     ax.legend(fontsize="small")
     return fig

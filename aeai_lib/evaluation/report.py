@@ -13,7 +13,9 @@ notes and number formats from :data:`aeai_lib.evaluation.measures.MEASURES`.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -202,3 +204,79 @@ def results_table(title: str, runs: Mapping[str, Sequence[dict]]) -> str:
             cells.append(cell)
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def manifest_runs(
+    path: str | os.PathLike, order: Sequence[str] = ()
+) -> dict[str, dict[str, list[dict]]]:
+    """The measures recorded in a checkpoint manifest, grouped for :func:`results_table`:
+    dataset -> row label -> one dict of measures per recorded seed.
+
+    Args:
+        path: ``data/checkpoints/MANIFEST.json`` (``aeai_lib.zoo.CHECKPOINT_DIR``), written
+            by ``scripts/train_checkpoints.py``: a JSON object, run name ->
+            ``{"metrics": {...}, ...}``. ``"metrics"`` holds the shipped
+            (seed 0) checkpoint's evaluation, with its ``"method"`` label and ``"dataset"``;
+            an optional ``"seeds"`` maps each trained seed to its measures.
+        order: run names in the order the rows should take (e.g. ``list(zoo.RUNS)``); runs
+            it does not name follow in the manifest's (alphabetical) order.
+
+    Returns:
+        a row is the method's label (e.g. "AE+A+C+S"), or
+        ``"label (run name)"`` when two runs of a dataset share a label. Its list holds every
+        recorded seed's measures, or the shipped checkpoint's alone when no seed is recorded.
+
+    Raises:
+        ValueError: a file that is missing or not a JSON object, or a run whose metrics
+            lack "method" or "dataset".
+    """
+    try:
+        manifest = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the manifest {str(path)!r}: {error}") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"the manifest {str(path)!r} must be a JSON object of runs")
+    grouped: dict[str, dict[str, list[dict]]] = {}
+    names = [name for name in order if name in manifest]
+    for name in names + [name for name in manifest if name not in names]:
+        entry = manifest[name]
+        metrics = entry.get("metrics", {})
+        if "method" not in metrics or "dataset" not in metrics:
+            raise ValueError(
+                f"manifest run {name!r} has no metrics with 'method' and 'dataset'; "
+                "re-run scripts/train_checkpoints.py for it"
+            )
+        rows = grouped.setdefault(metrics["dataset"], {})
+        label = (
+            metrics["method"] if metrics["method"] not in rows else f"{metrics['method']} ({name})"
+        )
+        seeds = entry.get("seeds") or {"0": metrics}
+        rows[label] = [seeds[seed] for seed in sorted(seeds, key=int)]
+    return grouped
+
+
+def manifest_summary(runs: Mapping[str, Mapping[str, Sequence[dict]]]) -> dict[str, float | int]:
+    """Flatten :func:`manifest_runs` into summary values for a notebook's ``SUMMARY`` line.
+
+    Returns:
+        for every dataset, row and README measure with a value: ``{slug}_{measure}`` (the mean
+        over seeds) and, with several seeds, ``{slug}_{measure}_std`` (sample std), plus
+        ``{slug}_seeds`` (how many); ``slug`` is ``{dataset}_{label}`` in lower case with
+        every run of other characters made one "_" (``"AE+A+C+S"`` on pole:
+        ``pole_ae_a_c_s``).
+    """
+    values: dict[str, float | int] = {}
+    for dataset, rows in runs.items():
+        for label, seeds in rows.items():
+            slug = re.sub(r"[^a-z0-9]+", "_", f"{dataset}_{label}".lower()).strip("_")
+            values[f"{slug}_seeds"] = len(seeds)
+            for measure in _shown([r for results in rows.values() for r in results], "readme"):
+                found = torch.tensor(
+                    [r[measure.key] for r in seeds if r.get(measure.key) is not None],
+                    dtype=torch.float64,
+                )
+                if len(found):
+                    values[f"{slug}_{measure.key}"] = found.mean().item()
+                if len(found) > 1:
+                    values[f"{slug}_{measure.key}_std"] = found.std().item()
+    return values

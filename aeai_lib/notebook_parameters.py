@@ -1,0 +1,89 @@
+"""What each notebook's papermill parameters accept, checked by one call per notebook.
+
+A notebook's ``parameters`` cell assigns its defaults; the cell after it calls
+``check_notebook_parameters("NN_name", globals())``, which stops a bad value (wrong type, out
+of range, an empty list) with a :class:`~aeai_lib.notebook.ParameterError` that names the
+parameter, before anything slow runs. The specs live here, one dict per notebook, so that the
+learner reads one line instead of a block of checks; ``tests/test_notebook_rules.py`` checks
+that every notebook that makes the call declares exactly the parameters of its cell.
+
+A check that depends on data (the largest ``pair_index`` is the number of pairs found) stays
+in the notebook, next to the data, as one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aeai_lib.data import pole
+from aeai_lib.notebook import Parameter, check_parameters
+from aeai_lib.priors import PRIORS
+from aeai_lib.validation import check_choice
+from aeai_lib.zoo import RUNS
+
+_INTERVALS = tuple(range(5, 180, 5))  # degrees of phi between a pair's images
+_SEED = Parameter(int, minimum=0)
+_RETRAIN = Parameter(bool)
+_STEPS = Parameter(int, minimum=1)
+_TEST_PAIRS = {  # the pole test pairs `interval` degrees of phi apart, and the one shown
+    "interval": Parameter(int, choices=_INTERVALS),
+    "pair_index": Parameter(int, minimum=0),
+    "n_pairs": Parameter(int, minimum=1),
+}
+
+NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
+    "00_overview": {
+        "size": Parameter(int, minimum=16, maximum=512),
+        "n_thetas_shown": Parameter(int, minimum=1, maximum=len(pole.THETAS)),
+        "n_phis_shown": Parameter(int, minimum=1, maximum=len(pole.PHIS)),
+        "n_lines_shown": Parameter(int, minimum=1, maximum=64),
+        "seed": _SEED,
+    },
+    "01_distribution_mismatch": {
+        "dims": Parameter(int, minimum=1, maximum=4096, is_list=True),
+        "n_samples": Parameter(int, minimum=100),
+        "seed": _SEED,
+    },
+    "02_plain_autoencoder": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "alpha_intervals": Parameter(int, minimum=2, maximum=64),
+        "lines_pairs": Parameter(int, minimum=1, maximum=256),
+    },
+    "08_advai": {
+        "toy_steps": Parameter(int, minimum=1, maximum=20000),
+        "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),
+        "n_paths": Parameter(int, minimum=1, maximum=16),
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        **_TEST_PAIRS,
+    },
+    "09_latent_explorer": {
+        "models": Parameter(
+            str, choices=tuple(name for name in RUNS if name.startswith("pole_")), is_list=True
+        ),
+        "index_a": Parameter(int, minimum=0, maximum=len(pole.THETAS) * len(pole.PHIS) - 1),
+        "index_b": Parameter(int, minimum=0, maximum=len(pole.THETAS) * len(pole.PHIS) - 1),
+        "alpha": Parameter(float, minimum=0.0, maximum=1.0),
+        "method": Parameter(str, choices=("lerp", "slerp", "normalized", "advai")),
+    },
+    "11_recap": {
+        "manifest": Parameter((str, type(None))),
+    },
+}
+"""Notebook name (its file name without ``.ipynb``) -> parameter name -> what it accepts."""
+
+
+def check_notebook_parameters(notebook: str, namespace: Mapping[str, Any]) -> None:
+    """Check the papermill parameters of ``notebook`` as its ``globals()`` hold them.
+
+    Raises:
+        ParameterError: a parameter of the wrong type or out of range, named, with the fix.
+        ValueError: an unknown notebook name, or a notebook that lacks a declared parameter.
+    """
+    check_choice("notebook", notebook, NOTEBOOK_PARAMETERS)
+    check_parameters(namespace, NOTEBOOK_PARAMETERS[notebook])
