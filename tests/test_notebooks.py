@@ -158,7 +158,7 @@ CASES = {
         lambda s: (
             s["n_pole_models"] == 7
             and s["n_lines_runs"] == 14
-            and 1 <= s["aeai_rank_mse_mid"] <= 7
+            and all(0 < s[f"mse_mid_{m}"] < 0.1 for m in ("ae", "aeai", "aae", "acai", "amr"))
             and all(s[f"boundary_{m}"] > 0 for m in ("aae", "acai", "beta_vae", "gaia", "amr"))
         ),
     ),

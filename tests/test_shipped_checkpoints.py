@@ -9,9 +9,9 @@ import pytest
 
 from aeai_lib.checkpoint import load_checkpoint
 from aeai_lib.evaluation.report import evaluate_checkpoint
-from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, checkpoint_path
+from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, SHIPPED, checkpoint_path
 
-MAX_TOTAL_BYTES = 25 * 2**20
+MAX_TOTAL_BYTES = 50 * 2**20  # all of tracked data/ stays within 50 MB (issues #10, #12)
 MEASURES = (
     "reconstruction_mse",
     "mse_mid",
@@ -25,21 +25,26 @@ MEASURES = (
 )
 
 
-def test_every_run_is_shipped_and_all_fit_in_25_mb() -> None:
-    sizes = {name: checkpoint_path(name).stat().st_size for name in RUNS}
+def test_every_shipped_run_is_there_and_all_fit_in_50_mb() -> None:
+    sizes = {name: checkpoint_path(name).stat().st_size for name in SHIPPED}
     assert sum(sizes.values()) <= MAX_TOTAL_BYTES, sizes
+
+
+def test_no_checkpoint_ships_for_a_run_that_is_trained_on_demand() -> None:
+    shipped_files = {path.stem for path in CHECKPOINT_DIR.glob("*.pt")}
+    assert shipped_files == set(SHIPPED)
 
 
 def test_the_manifest_records_each_run_with_its_command() -> None:
     manifest = json.loads((CHECKPOINT_DIR / "MANIFEST.json").read_text())
-    assert set(manifest) == set(RUNS)
+    assert set(manifest) == set(SHIPPED)
     for name, entry in manifest.items():
         assert entry["seed"] == 0
         assert " ".join(RUNS[name].cli_args()) in entry["command"]
         assert entry["metrics"] == load_checkpoint(checkpoint_path(name))["metrics"]
 
 
-@pytest.mark.parametrize("name", sorted(RUNS))
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_recorded_measures_match_a_fresh_evaluation(name: str) -> None:
     recorded = load_checkpoint(checkpoint_path(name))["metrics"]
     fresh = evaluate_checkpoint(str(checkpoint_path(name)))

@@ -49,3 +49,19 @@ def test_load_or_train_at_another_size_trains_once_and_reuses_the_run(
     assert len(again.history["reconstruction"]) == 2
     weights = entry.model.state_dict()
     assert all(value.equal(weights[key]) for key, value in again.model.state_dict().items())
+
+
+def test_a_run_that_does_not_ship_is_trained_even_over_a_stale_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AEAI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(zoo, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(zoo, "CHECKPOINT_DIR", tmp_path / "shipped")
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "shipped" / "lines_tiny.pt").write_bytes(b"stale")  # would fail to load
+    spec = RunSpec("lines", "ae", steps=1, settings={"batch_size": 4}, shipped=False)
+    monkeypatch.setitem(RUNS, "lines_tiny", spec)
+
+    entry = load_or_train("lines_tiny", progress=False)
+    assert entry.path == tmp_path / "runs" / "lines_tiny_seed0.pt"
+    assert load_checkpoint(entry.path)["step"] == 1
