@@ -26,6 +26,7 @@ _INTERVALS = tuple(range(5, 180, 5))  # degrees of phi between a pair's images
 _SEED = Parameter(int, minimum=0)
 _RETRAIN = Parameter(bool)
 _STEPS = Parameter(int, minimum=1)
+_WEIGHT = Parameter((int, float), minimum=0)  # a loss term's weight (0: the term is off)
 _TEST_PAIRS = {  # the pole test pairs `interval` degrees of phi apart, and the one shown
     "interval": Parameter(int, choices=_INTERVALS),
     "pair_index": Parameter(int, minimum=0),
@@ -73,6 +74,17 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
     },
     "11_recap": {
         "manifest": Parameter((str, type(None))),
+    },
+    "12_tuning": {
+        "method": Parameter(str, choices=("ae", "aeai")),
+        "lambda_adv": _WEIGHT,
+        "lambda_cycle": _WEIGHT,
+        "lambda_smooth": _WEIGHT,
+        "r1_weight": _WEIGHT,
+        "image_size": Parameter(int, choices=(32, 64, 128)),
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        "validation_pairs": Parameter(int, minimum=1, maximum=256),
     },
 }
 """Notebook name (its file name without ``.ipynb``) -> parameter name -> what it accepts."""

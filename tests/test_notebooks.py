@@ -170,6 +170,15 @@ CASES = {
             and all(abs(s[k] - v) <= 1e-5 * abs(v) for k, v in expected.items())
         ),
     ),
+    "12_tuning": (
+        {"train_steps": 20, "validation_pairs": 4},
+        lambda s: (  # a 20-step model: not trained, but measured on the 4 validation pairs
+            s["train_steps"] == 20
+            and 0 < s["val_reconstruction_min"] <= s["val_reconstruction_final"] < 0.1
+            and 0 < s["val_mse_mid"] < 0.1
+            and 0 <= s["val_alpha_error"] <= 0.5
+        ),
+    ),
 }
 
 # notebook -> (a parameter of the wrong type or out of range, the name the error must give)
@@ -186,6 +195,7 @@ BAD_PARAMETERS = {
     "09_latent_explorer": ({"alpha": 1.5}, "alpha"),
     "10_comparison": ({"image_size": 48}, "image_size"),
     "11_recap": ({"manifest": 5}, "manifest"),
+    "12_tuning": ({"lambda_adv": -0.1}, "lambda_adv"),
 }
 
 
