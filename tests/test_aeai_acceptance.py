@@ -98,14 +98,25 @@ def test_the_lesson_run_did_collapse() -> None:
     assert recorded["val_reconstruction_final"] > 1.5 * recorded["val_reconstruction_min"]
 
 
+def _recorded(run: str, key: str) -> object:
+    """A test case that is skipped, saying why, while ``run`` has no recorded measures."""
+    return pytest.param(
+        run,
+        key,
+        marks=pytest.mark.skipif(
+            run not in MANIFEST, reason=f"{run} is not trained yet (issue #10: compute)"
+        ),
+    )
+
+
 @pytest.mark.parametrize(
     ("run", "key"),
     [
-        ("pole_ae_a", "credibility"),  # L_A: interpolants nearer a real image
-        ("pole_ae_c", "drift_mid"),  # L_C: the round trip f(g(z)) stays on the line
-        ("pole_ae_c", "alpha_back_error"),  # ... and keeps its position along it
-        ("pole_ae_c", "alpha_error"),  # ... so alpha is recoverable from the image
-        ("pole_ae_s", "speed_ratio"),  # L_S: a more even speed (nearer 1)
+        _recorded("pole_ae_a", "credibility"),  # L_A: interpolants nearer a real image
+        _recorded("pole_ae_c", "drift_mid"),  # L_C: the round trip f(g(z)) stays on the line
+        _recorded("pole_ae_c", "alpha_back_error"),  # ... and keeps its position along it
+        _recorded("pole_ae_c", "alpha_error"),  # ... so alpha is recoverable from the image
+        _recorded("pole_ae_s", "speed_ratio"),  # L_S: a more even speed (nearer 1)
     ],
 )
 def test_each_term_improves_what_it_exists_for(run: str, key: str) -> None:
