@@ -139,6 +139,11 @@ def test_each_term_improves_what_it_exists_for(run: str, key: str) -> None:
     assert with_term < ae, f"{run} {key}: {with_term:.4g} vs AE {ae:.4g}"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #10, open: on lines, seed 0, 2000 steps, AEAI's Mean Distance is 0.0057 against "
+    "AE's 0.0042 and its Smoothness 0.907 against 0.882 (neither collapsed)",
+)
 @pytest.mark.parametrize("key", ["mean_distance", "smoothness"])
 def test_on_lines_aeai_is_no_worse_than_the_plain_autoencoder(key: str) -> None:
     aeai, ae = _mean("lines_aeai", key), _mean("lines_ae", key)
