@@ -135,7 +135,8 @@ def results_tables(names: list[str]) -> str:
         for name in (n for n in ordered if RUNS[n].dataset == dataset):
             label = manifest[name]["metrics"]["method"]
             seeds = manifest[name].get("seeds", {"0": manifest[name]["metrics"]})
-            runs[f"{label} (`{name}`, seeds {', '.join(sorted(seeds))})"] = list(seeds.values())
+            listed = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(sorted(seeds))}"
+            runs[f"{label} (`{name}`, {listed})"] = list(seeds.values())
         sections.append(results_table(dataset, runs))
     return "\n\n".join(sections)
 

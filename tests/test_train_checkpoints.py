@@ -47,4 +47,4 @@ def test_the_readme_table_gives_mean_and_spread_over_the_recorded_seeds(
     assert rows[0].startswith("| pole |")
     ae, aeai = rows[2], rows[3]
     assert ae.startswith("| AE (`pole_ae`, seeds 0, 1, 2) |") and "2.00e-03 ± 1.00e-03" in ae
-    assert aeai.startswith("| AE+A+C+S (`pole_aeai`, seeds 0) |") and "±" not in aeai
+    assert aeai.startswith("| AE+A+C+S (`pole_aeai`, seed 0) |") and "±" not in aeai
