@@ -53,6 +53,14 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
         "lines_pairs": Parameter(int, minimum=1, maximum=256),
     },
+    "05_cycle_consistency": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "alpha_intervals": Parameter(int, minimum=2, maximum=64),
+        "compare_ae_c": Parameter(bool),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),
