@@ -63,6 +63,14 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "tiny_steps": Parameter(int, minimum=50, maximum=5000),
         "tiny_seeds": Parameter(int, minimum=0, is_list=True),
     },
+    "05_cycle_consistency": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "alpha_intervals": Parameter(int, minimum=2, maximum=64),
+        "compare_ae_c": Parameter(bool),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),

@@ -94,13 +94,15 @@ CASES = {
         ),
     ),
     "05_cycle_consistency": (
-        {"grid_intervals": 8, "pair_index": 3},
+        {"n_pairs": 6, "alpha_intervals": 8, "pair_index": 3},
         lambda s: (
-            s["drift_mid_with"] < 0.6 * s["drift_mid_without"]
-            and s["alpha_back_error_with"] < s["alpha_back_error_without"]
-            and s["mse_mid_with"] > s["mse_mid_without"]
-            and s["boundary_with"] > 2 * s["boundary_without"]
-            and max(s["monotonicity_with"], s["monotonicity_without"]) < 0.02
+            s["ae_a_c_drift_mid"] < 0.5 * s["ae_drift_mid"]
+            and s["ae_a_c_drift_mid_pairs_better"] == s["n_pairs_measured"] == 6
+            and s["ae_a_c_alpha_back_error"] < s["ae_alpha_back_error"]
+            and s["ae_a_c_alpha_error"] < s["ae_alpha_error"]
+            and s["ae_a_c_mse_mid"] < s["ae_mse_mid"]
+            and s["ae_a_c_reconstruction_mse"] > s["ae_reconstruction_mse"]
+            and 0.55 <= s["ae_a_c_d_accuracy_end"] <= 0.95  # a balanced game, no collapse
         ),
     ),
     "06_smoothness": (
@@ -188,7 +190,7 @@ BAD_PARAMETERS = {
     "02_plain_autoencoder": ({"interval": 7}, "interval"),
     "03_reconstruction_loss": ({"tiny_steps": 5}, "tiny_steps"),
     "04_adversarial_loss": ({"alpha_intervals": 1}, "alpha_intervals"),
-    "05_cycle_consistency": ({"grid_intervals": 1}, "grid_intervals"),
+    "05_cycle_consistency": ({"alpha_intervals": 1}, "alpha_intervals"),
     "06_smoothness": ({"derivative_model": "pole_vae"}, "derivative_model"),
     "07_full_aeai": ({"curve_max_pairs": 0}, "curve_max_pairs"),
     "08_advai": ({"toy_steps": "many"}, "toy_steps"),
