@@ -54,6 +54,16 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
         "lines_pairs": Parameter(int, minimum=1, maximum=256),
     },
+    "07_full_aeai": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "single_terms": Parameter(bool),
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "curve_max_pairs": Parameter(int, minimum=1),
+        "gif_path": Parameter(str),
+        "manifest": Parameter((str, type(None))),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),

@@ -55,7 +55,6 @@ PENDING = {
     "04_adversarial_loss",
     "05_cycle_consistency",
     "06_smoothness",
-    "07_full_aeai",
 }
 """Notebooks whose prose is not marked yet: 03-07 are rewritten after the AEAI retraining
 (issue #10); issue #14's phase 2 marks them and empties this set. A listed notebook that
