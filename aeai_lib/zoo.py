@@ -77,7 +77,7 @@ _DEFAULTS = AEAIOptions()
 _A = {"lambda_adv": _DEFAULTS.lambda_adv}
 _C = {"lambda_cycle": _DEFAULTS.lambda_cycle}
 _S = {"lambda_smooth": _DEFAULTS.lambda_smooth}
-_POLE_STEPS, _LINES_STEPS = 2000, 6000
+_POLE_STEPS, _LINES_STEPS = 2000, 2000
 RUNS: dict[str, RunSpec] = {
     # AEAI's ablations: the plain AE plus each term alone, A+C, and all four (the "aeai"
     # preset); every term at full AEAI's weight, every other option at AEAI's defaults.

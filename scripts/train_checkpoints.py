@@ -26,6 +26,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from aeai_lib.checkpoint import export_checkpoint, load_checkpoint
 from aeai_lib.evaluation.measures import MEASURES
@@ -147,10 +148,26 @@ def write_into_readme(table: str, command: str, seeds: list[str]) -> None:
     readme.write_text(text[:start] + block + text[end:])
 
 
+def parse_job(text: str) -> tuple[str, int]:
+    """``"pole_aeai:1"`` -> ("pole_aeai", 1). Raises ArgumentTypeError (argparse then prints
+    one line and exits 2) for anything else."""
+    name, _, seed = text.partition(":")
+    if name not in RUNS or not seed.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not RUN:SEED, RUN one of {sorted(RUNS)}")
+    return name, int(seed)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", nargs="+", choices=sorted(RUNS), default=list(RUNS))
+    parser.add_argument(
+        "--jobs",
+        nargs="+",
+        type=parse_job,
+        metavar="RUN:SEED",
+        help="the runs to train, in this order (instead of --only and --seeds)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="local training processes")
     parser.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a dask cluster")
     parser.add_argument(
@@ -159,19 +176,27 @@ def main() -> int:
     args = parser.parse_args()
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
     jobs = [(name, seed) for seed in args.seeds for name in args.only]  # seed 0 of all first
+    if args.jobs:
+        jobs = args.jobs
     failures = []
     with dask_client(args.workers, args.scheduler) as client:
         from distributed import as_completed
 
-        futures = {  # dask runs higher priorities first: the jobs in the order listed
-            client.submit(
-                train_and_measure, name, seed, key=f"{name}-seed{seed}", priority=-index,
-                pure=False,
-            ): (name, seed)
-            for index, (name, seed) in enumerate(jobs)
-        }  # fmt: skip
-        for future in as_completed(futures):
+        # One run per worker thread in flight, the next submitted as one ends: the jobs start
+        # in the order listed and no run waits in a busy worker's queue while another idles.
+        slots = max(1, sum(client.nthreads().values()))
+        futures = {}
+
+        def submit(job: tuple[str, int]) -> Any:
+            future = client.submit(train_and_measure, *job, key=f"{job[0]}-seed{job[1]}")
+            futures[future] = job
+            return future
+
+        running = as_completed([submit(job) for job in jobs[:slots]])
+        for future in running:
             name, seed = futures[future]
+            if len(futures) < len(jobs):
+                running.add(submit(jobs[len(futures)]))
             try:
                 record(name, {str(seed): future.result()})  # at once: a stopped batch keeps it
                 print(f"{name} seed {seed}: done", flush=True)

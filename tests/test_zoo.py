@@ -31,17 +31,23 @@ def test_quick_runs_have_files_of_their_own() -> None:
         run_path("pole_vae", 0)
 
 
-def test_load_or_train_at_another_size_trains_once_and_reuses_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def isolated_zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A zoo whose data cache, runs and shipped checkpoints live under tmp_path."""
     monkeypatch.setenv("AEAI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(zoo, "RUNS_DIR", tmp_path / "runs")
     monkeypatch.setattr(zoo, "CHECKPOINT_DIR", tmp_path / "shipped")
+    return tmp_path
+
+
+def test_load_or_train_at_another_size_trains_once_and_reuses_the_run(
+    isolated_zoo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(RUNS, "pole_tiny", RunSpec("pole", "acai", settings={"batch_size": 4}))
 
     entry = load_or_train("pole_tiny", steps=2, image_size=32, progress=False)
     assert entry.model.config.image_size == 32 and entry.label == "ACAI"
-    assert entry.path == tmp_path / "runs" / "pole_tiny_seed0_32px_2steps.pt"
+    assert entry.path == isolated_zoo / "runs" / "pole_tiny_seed0_32px_2steps.pt"
     record = load_checkpoint(entry.path)
     assert record["step"] == 2 and record["model_config"]["image_size"] == 32
 
@@ -52,16 +58,13 @@ def test_load_or_train_at_another_size_trains_once_and_reuses_the_run(
 
 
 def test_a_run_that_does_not_ship_is_trained_even_over_a_stale_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    isolated_zoo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AEAI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(zoo, "RUNS_DIR", tmp_path / "runs")
-    monkeypatch.setattr(zoo, "CHECKPOINT_DIR", tmp_path / "shipped")
-    (tmp_path / "shipped").mkdir()
-    (tmp_path / "shipped" / "lines_tiny.pt").write_bytes(b"stale")  # would fail to load
+    (isolated_zoo / "shipped").mkdir()
+    (isolated_zoo / "shipped" / "lines_tiny.pt").write_bytes(b"stale")  # would fail to load
     spec = RunSpec("lines", "ae", steps=1, settings={"batch_size": 4}, shipped=False)
     monkeypatch.setitem(RUNS, "lines_tiny", spec)
 
     entry = load_or_train("lines_tiny", progress=False)
-    assert entry.path == tmp_path / "runs" / "lines_tiny_seed0.pt"
+    assert entry.path == isolated_zoo / "runs" / "lines_tiny_seed0.pt"
     assert load_checkpoint(entry.path)["step"] == 1
