@@ -61,6 +61,8 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "seed": _SEED,
         **_TEST_PAIRS,
         "curve_max_pairs": Parameter(int, minimum=1),
+        "lines_pairs": Parameter(int, minimum=1, maximum=256),
+        "lines_steps": Parameter(int, minimum=3, maximum=64),
         "gif_path": Parameter(str),
         "manifest": Parameter((str, type(None))),
     },

@@ -117,7 +117,7 @@ CASES = {
         ),
     ),
     "07_full_aeai": (
-        {"n_pairs": 6, "curve_max_pairs": 2},
+        {"n_pairs": 6, "curve_max_pairs": 2, "lines_pairs": 4, "lines_steps": 8},
         lambda s: (
             s["n_pairs_measured"] == 6
             and s["pole_aeai_mse_mid"] < 0.8 * s["pole_ae_mse_mid"]
@@ -128,6 +128,9 @@ CASES = {
             and s["pole_aeai_reconstruction_mse"] < 3 * s["pole_ae_reconstruction_mse"]
             and s["worst_final_over_lowest"] <= 1.5
             and 0.55 <= s["d_accuracy_end_min"] <= s["d_accuracy_end_max"] <= 0.95
+            and s["lines_truth_smoothness"] < 0.01 < s["lines_ae_smoothness"]
+            and 0 < s["lines_ae_mean_distance"] < s["lines_crossfade_mean_distance"]
+            and 0 < s["lines_aeai_mean_distance"] < s["lines_crossfade_mean_distance"]
             # the seeds' table is the manifest's, read through the library
             and s["seeds_pole_ae_seeds"] == len(manifest_runs(MANIFEST)["pole"]["AE"])
         ),
