@@ -54,6 +54,15 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
         "lines_pairs": Parameter(int, minimum=1, maximum=256),
     },
+    "03_reconstruction_loss": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "warp_power": Parameter(float, minimum=0.05, maximum=20),  # exponent p of T(z)
+        "tiny_steps": Parameter(int, minimum=50, maximum=5000),
+        "tiny_seeds": Parameter(int, minimum=0, is_list=True),
+    },
     "07_full_aeai": {
         "retrain": _RETRAIN,
         "train_steps": _STEPS,

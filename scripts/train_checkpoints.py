@@ -122,7 +122,8 @@ README_START, README_END = "<!-- results-table:start -->", "<!-- results-table:e
 
 def results_tables(names: list[str]) -> str:
     """The README's Markdown tables, one per dataset: each run's recorded measures, mean ± std
-    over the seeds in the manifest (the value alone for one seed); the columns are the
+    over the seeds in the manifest (the value alone for one seed; a run trained before seeds
+    were recorded shows its seed-0 measures); the columns are the
     measures declared for the README in aeai_lib.evaluation.measures.MEASURES."""
     from aeai_lib.evaluation.report import results_table
 
@@ -133,8 +134,9 @@ def results_tables(names: list[str]) -> str:
         runs = {}
         for name in (n for n in ordered if RUNS[n].dataset == dataset):
             label = manifest[name]["metrics"]["method"]
-            seeds = list(manifest[name]["seeds"].values())
-            runs[label if label not in runs else f"{label} ({name})"] = seeds
+            seeds = manifest[name].get("seeds", {"0": manifest[name]["metrics"]})
+            listed = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(sorted(seeds))}"
+            runs[f"{label} (`{name}`, {listed})"] = list(seeds.values())
         sections.append(results_table(dataset, runs))
     return "\n\n".join(sections)
 

@@ -51,12 +51,11 @@ import pytest
 from aeai_lib.series import NOTEBOOK_DIR, read_summary
 
 PENDING = {
-    "03_reconstruction_loss",
     "04_adversarial_loss",
     "05_cycle_consistency",
     "06_smoothness",
 }
-"""Notebooks whose prose is not marked yet: 03-07 are rewritten after the AEAI retraining
+"""Notebooks whose prose is not marked yet: 04-07 are rewritten after the AEAI retraining
 (issue #10); issue #14's phase 2 marks them and empties this set. A listed notebook that
 gains marks fails (strict xfail) until it is removed here."""
 DRAFTS = {"10_comparison"}
