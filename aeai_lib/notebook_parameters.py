@@ -71,6 +71,18 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
         "compare_ae_c": Parameter(bool),
     },
+    "07_full_aeai": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "single_terms": Parameter(bool),
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "curve_max_pairs": Parameter(int, minimum=1),
+        "lines_pairs": Parameter(int, minimum=1, maximum=256),
+        "lines_steps": Parameter(int, minimum=3, maximum=64),
+        "gif_path": Parameter(str),
+        "manifest": Parameter((str, type(None))),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),

@@ -53,7 +53,6 @@ from aeai_lib.series import NOTEBOOK_DIR, read_summary
 PENDING = {
     "04_adversarial_loss",
     "06_smoothness",
-    "07_full_aeai",
 }
 """Notebooks whose prose is not marked yet: 04-07 are rewritten after the AEAI retraining
 (issue #10); issue #14's phase 2 marks them and empties this set. A listed notebook that

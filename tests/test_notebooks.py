@@ -119,16 +119,22 @@ CASES = {
         ),
     ),
     "07_full_aeai": (
-        {"max_pairs": 6, "curve_max_pairs": 2, "lines_pairs": 4, "lines_steps": 8},
+        {"n_pairs": 6, "curve_max_pairs": 2, "lines_pairs": 4, "lines_steps": 8},
         lambda s: (
-            s["mse_mid_pole_aeai"] > 2 * s["mse_mid_pole_ae"]
-            and s["boundary_pole_aeai"] > 10 * s["boundary_pole_ae"]
-            and s["alpha_error_pole_aeai"] > s["alpha_error_pole_ae"]
-            and s["speed_ratio_pole_aeai"] < s["speed_ratio_pole_ae"]
-            and s["alpha_error_pole_ae_a_c"] < s["alpha_error_pole_ae"]
-            and s["mean_distance_lines_aeai"] > 3 * s["mean_distance_lines_ae"]
-            and s["cross_fade_mean_distance"] > s["mean_distance_lines_ae"]
-            and s["true_line_smoothness"] < 0.01
+            s["n_pairs_measured"] == 6
+            and s["pole_aeai_mse_mid"] < 0.8 * s["pole_ae_mse_mid"]
+            and s["pole_ae_a_c_mse_mid"] < 0.8 * s["pole_ae_mse_mid"]
+            and s["pole_aeai_alpha_error"] < 0.5 * s["pole_ae_alpha_error"]
+            and s["pole_aeai_speed_ratio"] < s["pole_ae_speed_ratio"]
+            and s["pole_aeai_drift_mid"] < 0.5 * s["pole_ae_drift_mid"]
+            and s["pole_aeai_reconstruction_mse"] < 3 * s["pole_ae_reconstruction_mse"]
+            and s["worst_final_over_lowest"] <= 1.5
+            and 0.55 <= s["d_accuracy_end_min"] <= s["d_accuracy_end_max"] <= 0.95
+            and s["lines_truth_smoothness"] < 0.01 < s["lines_ae_smoothness"]
+            and 0 < s["lines_ae_mean_distance"] < s["lines_crossfade_mean_distance"]
+            and 0 < s["lines_aeai_mean_distance"] < s["lines_crossfade_mean_distance"]
+            # the seeds' table is the manifest's, read through the library
+            and s["seeds_pole_ae_seeds"] == len(manifest_runs(MANIFEST)["pole"]["AE"])
         ),
     ),
     "08_advai": (
