@@ -39,6 +39,8 @@ class RunSpec:
         lr: the autoencoder's learning rate.
         settings: other :class:`~aeai_lib.training.TrainConfig` fields, e.g.
             ``{"adversary_lr": 1e-4, "batch_size": 64}``.
+        label: its row label in tables of several runs, where the method's label alone
+            would mislead ("" for the method's).
         shipped: whether its seed-0 checkpoint ships in ``data/checkpoints/`` (with the
             measures of its trained seeds in ``MANIFEST.json``); a run that does not ship is
             trained on demand by :func:`load_or_train`.
@@ -50,6 +52,7 @@ class RunSpec:
     steps: int = 2000
     lr: float = TrainConfig.lr
     settings: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
     shipped: bool = True
 
     def cli_args(self) -> list[str]:
@@ -97,6 +100,7 @@ RUNS: dict[str, RunSpec] = {
         {"lambda_adv": 0.01, "r1_weight": 0.0},
         steps=1000,
         settings={"adversary_lr": 1e-3},
+        label="AE+A, collapse lesson",
     ),  # fmt: skip
     "lines_ae": RunSpec("lines", "ae", steps=_LINES_STEPS),
     # Not shipped yet (compute: issue #10); trained on demand.
@@ -136,6 +140,8 @@ class ZooModel:
 
 SHIPPED: tuple[str, ...] = tuple(name for name, spec in RUNS.items() if spec.shipped)
 """The runs whose seed-0 checkpoints ship in ``data/checkpoints/``."""
+ROW_LABELS: dict[str, str] = {name: spec.label for name, spec in RUNS.items() if spec.label}
+"""Run name -> its row label in tables, for the runs that set one (``RunSpec.label``)."""
 
 
 def checkpoint_path(name: str) -> Path:

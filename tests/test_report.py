@@ -153,3 +153,9 @@ def test_a_bad_manifest_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bare.json").write_text('{"pole_ae": {"seed": 0}}')
     with pytest.raises(ValueError, match="run 'pole_ae' has no metrics"):
         manifest_runs(tmp_path / "bare.json")
+
+
+def test_manifest_runs_take_a_row_label_for_a_named_run(tmp_path: Path) -> None:
+    runs = manifest_runs(_manifest(tmp_path), labels={"pole_ae": "AE, a lesson"})
+    assert [seed["mse_mid"] for seed in runs["pole"]["AE, a lesson"]] == [1, 2, 3]
+    assert runs["pole"]["AE"][0]["mse_mid"] == 4.0e-3  # the other AE run keeps the method's label

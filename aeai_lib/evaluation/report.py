@@ -207,7 +207,7 @@ def results_table(title: str, runs: Mapping[str, Sequence[dict]]) -> str:
 
 
 def manifest_runs(
-    path: str | os.PathLike, order: Sequence[str] = ()
+    path: str | os.PathLike, order: Sequence[str] = (), labels: Mapping[str, str] | None = None
 ) -> dict[str, dict[str, list[dict]]]:
     """The measures recorded in a checkpoint manifest, grouped for :func:`results_table`:
     dataset -> row label -> one dict of measures per recorded seed.
@@ -220,6 +220,8 @@ def manifest_runs(
             an optional ``"seeds"`` maps each trained seed to its measures.
         order: run names in the order the rows should take (e.g. ``list(zoo.RUNS)``); runs
             it does not name follow in the manifest's (alphabetical) order.
+        labels: run name -> its row label, for runs whose method label alone would mislead
+            (e.g. ``{"pole_collapse": "AE+A, collapse lesson"}``).
 
     Returns:
         a row is the method's label (e.g. "AE+A+C+S"), or
@@ -247,9 +249,8 @@ def manifest_runs(
                 "re-run scripts/train_checkpoints.py for it"
             )
         rows = grouped.setdefault(metrics["dataset"], {})
-        label = (
-            metrics["method"] if metrics["method"] not in rows else f"{metrics['method']} ({name})"
-        )
+        label = (labels or {}).get(name, metrics["method"])
+        label = label if label not in rows else f"{label} ({name})"
         seeds = entry.get("seeds") or {"0": metrics}
         rows[label] = [seeds[seed] for seed in sorted(seeds, key=int)]
     return grouped
