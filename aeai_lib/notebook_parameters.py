@@ -53,6 +53,13 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
         "lines_pairs": Parameter(int, minimum=1, maximum=256),
     },
+    "04_adversarial_loss": {
+        "retrain": _RETRAIN,
+        "train_steps": Parameter((int, type(None))),  # None: each run's own steps
+        "seed": _SEED,
+        **_TEST_PAIRS,
+        "alpha_intervals": Parameter(int, minimum=2, maximum=64),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),
