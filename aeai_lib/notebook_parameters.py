@@ -57,6 +57,9 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "retrain": _RETRAIN,
         "train_steps": Parameter((int, type(None))),  # None: each run's own steps
         "seed": _SEED,
+        "adversarial_runs": Parameter(
+            str, choices=("pole_ae_a", "pole_ae_a_c", "pole_aeai"), is_list=True
+        ),
         **_TEST_PAIRS,
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
     },

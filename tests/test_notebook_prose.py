@@ -52,7 +52,6 @@ from aeai_lib.series import NOTEBOOK_DIR, read_summary
 
 PENDING = {
     "03_reconstruction_loss",
-    "04_adversarial_loss",
     "05_cycle_consistency",
     "06_smoothness",
     "07_full_aeai",

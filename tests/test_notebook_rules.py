@@ -49,7 +49,6 @@ RULES = ("parameters", "functions", "asserts", "summary", "solutions", "pictures
 
 PENDING: dict[str, set[str]] = {
     "03_reconstruction_loss": {"parameters", "functions", "asserts", "summary", "solutions"},
-    "04_adversarial_loss": {"parameters", "asserts", "summary", "solutions"},
     "05_cycle_consistency": {"parameters", "functions", "asserts", "summary", "solutions"},
     "06_smoothness": {"parameters", "functions", "asserts", "summary", "solutions"},
     "07_full_aeai": {"parameters", "asserts", "summary", "solutions"},
