@@ -83,6 +83,16 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "gif_path": Parameter(str),
         "manifest": Parameter((str, type(None))),
     },
+    "04_adversarial_loss": {
+        "retrain": _RETRAIN,
+        "train_steps": Parameter((int, type(None))),  # None: each run's own steps
+        "seed": _SEED,
+        "adversarial_runs": Parameter(
+            str, choices=("pole_ae_a", "pole_ae_a_c", "pole_aeai"), is_list=True
+        ),
+        **_TEST_PAIRS,
+        "alpha_intervals": Parameter(int, minimum=2, maximum=64),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),

@@ -51,7 +51,6 @@ import pytest
 from aeai_lib.series import NOTEBOOK_DIR, read_summary
 
 PENDING = {
-    "04_adversarial_loss",
     "06_smoothness",
 }
 """Notebooks whose prose is not marked yet: 04-07 are rewritten after the AEAI retraining

@@ -48,7 +48,6 @@ MAX_FUNCTION_LINES = 5
 RULES = ("parameters", "functions", "asserts", "summary", "solutions", "pictures")
 
 PENDING: dict[str, set[str]] = {
-    "04_adversarial_loss": {"parameters", "asserts", "summary", "solutions"},
     "06_smoothness": {"parameters", "functions", "asserts", "summary", "solutions"},
 }
 """(notebook, rule) pairs left for issue #14's phase 2 (after the retraining of issue #10)."""
