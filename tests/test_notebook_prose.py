@@ -54,7 +54,6 @@ PENDING = {
     "03_reconstruction_loss",
     "04_adversarial_loss",
     "05_cycle_consistency",
-    "06_smoothness",
     "07_full_aeai",
 }
 """Notebooks whose prose is not marked yet: 03-07 are rewritten after the AEAI retraining

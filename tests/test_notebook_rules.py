@@ -51,7 +51,6 @@ PENDING: dict[str, set[str]] = {
     "03_reconstruction_loss": {"parameters", "functions", "asserts", "summary", "solutions"},
     "04_adversarial_loss": {"parameters", "asserts", "summary", "solutions"},
     "05_cycle_consistency": {"parameters", "functions", "asserts", "summary", "solutions"},
-    "06_smoothness": {"parameters", "functions", "asserts", "summary", "solutions"},
     "07_full_aeai": {"parameters", "asserts", "summary", "solutions"},
 }
 """(notebook, rule) pairs left for issue #14's phase 2 (after the retraining of issue #10)."""
