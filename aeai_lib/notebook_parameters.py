@@ -93,6 +93,21 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         **_TEST_PAIRS,
         "alpha_intervals": Parameter(int, minimum=2, maximum=64),
     },
+    "06_smoothness": {
+        "retrain": _RETRAIN,
+        "train_steps": _STEPS,
+        "seed": _SEED,
+        "interval": _TEST_PAIRS["interval"],
+        "pair_index": _TEST_PAIRS["pair_index"],
+        "grid_sizes": Parameter(int, minimum=1, maximum=1024, is_list=True),
+        "speed_intervals": Parameter(int, minimum=2, maximum=64),
+        "draws": Parameter(int, minimum=2, maximum=256),
+        # "aeai": AE+A+C against the full AEAI; "alone": AE against AE+S (L_S alone)
+        "comparison": Parameter(str, choices=("aeai", "alone")),
+        "derivative_model": Parameter(
+            str, choices=("pole_ae", "pole_ae_a_c", "pole_aeai", "pole_ae_s")
+        ),
+    },
     "08_advai": {
         "toy_steps": Parameter(int, minimum=1, maximum=20000),
         "toy_priors": Parameter(str, choices=tuple(PRIORS), is_list=True),

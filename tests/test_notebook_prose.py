@@ -50,12 +50,9 @@ import pytest
 
 from aeai_lib.series import NOTEBOOK_DIR, read_summary
 
-PENDING = {
-    "06_smoothness",
-}
-"""Notebooks whose prose is not marked yet: 04-07 are rewritten after the AEAI retraining
-(issue #10); issue #14's phase 2 marks them and empties this set. A listed notebook that
-gains marks fails (strict xfail) until it is removed here."""
+PENDING: set[str] = set()
+"""Notebooks whose prose is not marked yet (none since issue #14's phase 2). A listed notebook
+that gains marks fails (strict xfail) until it is removed here."""
 DRAFTS = {"10_comparison"}
 """Drafted on another branch (issue #12): a failure is reported, not fatal, until reviewed."""
 

@@ -26,9 +26,8 @@ The rules, checked on every committed notebook (source and stored outputs, nothi
   and a notebook that shows a widget (which GitHub and nbval cannot show) also stores a PNG
   picture in a cell nbval compares.
 
-PENDING lists the (notebook, rule) pairs still to do: notebooks 04-07 are rewritten after
-the AEAI retraining (issue #10), in issue #14's phase 2. Each is a strict xfail, so a pair
-that starts to pass must be removed from the list.
+PENDING lists the (notebook, rule) pairs still to do (none since issue #14's phase 2). Each
+is a strict xfail, so a pair that starts to pass must be removed from the list.
 """
 
 from __future__ import annotations
@@ -47,9 +46,7 @@ from aeai_lib.series import NOTEBOOK_DIR
 MAX_FUNCTION_LINES = 5
 RULES = ("parameters", "functions", "asserts", "summary", "solutions", "pictures")
 
-PENDING: dict[str, set[str]] = {
-    "06_smoothness": {"parameters", "functions", "asserts", "summary", "solutions"},
-}
+PENDING: dict[str, set[str]] = {}
 """(notebook, rule) pairs left for issue #14's phase 2 (after the retraining of issue #10)."""
 DRAFTS = {"10_comparison"}
 """Notebooks drafted on another branch (issue #12), not yet reviewed against these rules:
