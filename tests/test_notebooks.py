@@ -317,7 +317,7 @@ LIST_PARAMETERS = [
 
 
 def test_the_list_parameters_are_found() -> None:
-    assert {name[:2] for name, _ in LIST_PARAMETERS} == {"01", "03", "06", "08", "09"}
+    assert {name[:2] for name, _ in LIST_PARAMETERS} == {"01", "03", "04", "06", "08", "09", "10"}
 
 
 @pytest.mark.parametrize(("name", "parameter"), LIST_PARAMETERS)
