@@ -7,16 +7,21 @@ Every run is ``python -m aeai_lib train ...`` with one thread (the exact command
 dispatched to a dask ``LocalCluster`` of ``--workers`` processes, or to an existing cluster
 whose workers share this folder (``--scheduler``). Full checkpoints go to
 ``runs/<name>_seed<k>.pt`` (git-ignored, resumable: re-running the script continues
-unfinished runs and re-measures finished ones). Each finished run is evaluated in its worker.
+unfinished runs). Each finished run is evaluated in its worker.
 Then seed 0 of each run is exported to ``data/checkpoints/<name>.pt`` with float16 weights
 and its freshly evaluated measures, and ``data/checkpoints/MANIFEST.json`` records, per run,
 the command, the seed-0 measures of the shipped file and, under ``"seeds"``, every seed's
 measures with its training diagnostics (validation reconstruction, the discriminator's
-held-out accuracy at the end). ``--table`` writes the mean ± std over the recorded seeds of
-every run into README.md (between the results-table markers), one table per dataset.
-A failing run is reported and the others go on; the exit code is 1 if any failed.
-``tests/test_shipped_checkpoints.py`` re-evaluates every shipped checkpoint against the
-manifest, and ``tests/test_aeai_acceptance.py`` checks the recorded seeds.
+held-out accuracy at the end) and the settings it was trained with (method and options,
+training settings, precision, library version and the commit of the tree that trained it), so
+that a seed trained after a default changed is told apart. A job whose seed the manifest
+already records with the settings the registry gives now is skipped, so a stopped queue,
+started again with the same command, resumes with the run it was on. ``--table`` writes the
+mean ± std over the recorded seeds of every run into README.md (between the results-table
+markers), one table per dataset. A failing run is reported and the others go on; the exit
+code is 1 if any failed. ``tests/test_shipped_checkpoints.py`` re-evaluates every shipped
+checkpoint against the manifest, and ``tests/test_aeai_acceptance.py`` checks the recorded
+seeds.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,61 @@ def train_command(name: str, seed: int) -> list[str]:
         "--out", str(run_path(name, seed).relative_to(ROOT)), "--resume", "--no-progress",
         "--threads", "1",
     ]  # fmt: skip
+
+
+def tree_commit() -> str:
+    """The commit of the tree this script runs in, with "+dirty" if it has uncommitted
+    changes to tracked files ("unknown" outside git)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def trained_settings(record: dict) -> dict[str, Any]:
+    """What a checkpoint was trained with: method (name and every option), the training
+    settings that shape the result (not the device), its precision ("bf16" or "fp32"), the
+    library version, and the commit of the tree that trained it (:func:`tree_commit`)."""
+    train_config = {k: v for k, v in record["train_config"].items() if k != "device"}
+    return {
+        "method": record["method"],
+        "train_config": train_config,
+        "precision": "bf16" if train_config.get("bf16") else "fp32",
+        "library_version": record.get("library_version"),
+        "commit": tree_commit(),
+    }
+
+
+def wanted_settings(name: str, seed: int) -> dict[str, Any]:
+    """The method and training settings that the registry gives run ``name`` with ``seed``
+    today, in the form :func:`trained_settings` records them."""
+    from dataclasses import asdict
+
+    spec = RUNS[name]
+    method = spec.make_method()
+    train_config = asdict(spec.train_config(seed))
+    train_config.pop("device")
+    return {"method": {"name": method.name, "options": method.options_dict()},
+            "train_config": train_config}  # fmt: skip
+
+
+def pending(jobs: list[tuple[str, int]], manifest: dict) -> list[tuple[str, int]]:
+    """The ``jobs`` still to train: those whose seed the manifest does not record with the
+    settings the registry gives today (:func:`wanted_settings`)."""
+
+    def done(name: str, seed: int) -> bool:
+        settings = manifest.get(name, {}).get("seeds", {}).get(str(seed), {}).get("settings")
+        wanted = wanted_settings(name, seed)
+        return settings is not None and all(settings.get(k) == v for k, v in wanted.items())
+
+    return [job for job in jobs if not done(*job)]
 
 
 def measures(result: dict) -> dict[str, float | None]:
@@ -84,9 +145,11 @@ def train_and_measure(name: str, seed: int) -> dict:
 
     subprocess.run(train_command(name, seed), cwd=ROOT, check=True)
     path = run_path(name, seed)
+    record = load_checkpoint(path)
     return {
         **measures(evaluate_checkpoint(str(path))),
-        **diagnostics_summary(load_checkpoint(path)),
+        **diagnostics_summary(record),
+        "settings": trained_settings(record),
     }
 
 
@@ -151,12 +214,58 @@ def write_into_readme(table: str, command: str, seeds: list[str]) -> None:
 
 
 def parse_job(text: str) -> tuple[str, int]:
-    """``"pole_aeai:1"`` -> ("pole_aeai", 1). Raises ArgumentTypeError (argparse then prints
-    one line and exits 2) for anything else."""
+    """``"pole_aeai:1"`` -> ("pole_aeai", 1). Raises ArgumentTypeError naming ``text`` and
+    the known runs for anything else."""
     name, _, seed = text.partition(":")
     if name not in RUNS or not seed.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not RUN:SEED, RUN one of {sorted(RUNS)}")
+        raise argparse.ArgumentTypeError(
+            f"--jobs: {text!r} is not RUN:SEED with SEED an integer >= 0 and RUN one of "
+            f"{', '.join(sorted(RUNS))}"
+        )
     return name, int(seed)
+
+
+def run_queue(
+    client: Any,
+    jobs: list[tuple[str, int]],
+    work: Callable[[str, int], dict],
+    done: Callable[[str, int, dict], None],
+) -> list[tuple[str, int]]:
+    """Run ``work(name, seed)`` for every job on the dask ``client``'s cluster and hand each
+    result to ``done(name, seed, result)`` as it arrives; return the jobs that failed.
+
+    One job per worker thread is in flight; whenever a job ends, the cluster's thread count
+    is read again and the queue topped up to it, so that workers joining later get work.
+    Jobs start in the order given. A failing job (``work`` or ``done`` raising) is printed
+    and the others go on.
+    """
+    from distributed import as_completed
+
+    waiting, futures, failures = list(jobs), {}, []
+
+    def top_up(running: Any = None) -> list:
+        slots = max(1, sum(client.nthreads().values()))
+        new = []
+        while waiting and sum(not f.done() for f in futures) < slots:
+            job = waiting.pop(0)
+            future = client.submit(work, *job, key=f"{job[0]}-seed{job[1]}", pure=False)
+            futures[future] = job
+            new.append(future)
+            if running is not None:
+                running.add(future)
+        return new
+
+    running = as_completed(top_up())
+    for future in running:
+        name, seed = futures[future]
+        try:
+            done(name, seed, future.result())  # at once: a stopped batch keeps it
+            print(f"{name} seed {seed}: done", flush=True)
+        except Exception as error:  # a failed run is reported; the others go on
+            print(f"{name} seed {seed}: FAILED ({error})", flush=True)
+            failures.append((name, seed))
+        top_up(running)
+    return failures
 
 
 def main() -> int:
@@ -166,7 +275,6 @@ def main() -> int:
     parser.add_argument(
         "--jobs",
         nargs="+",
-        type=parse_job,
         metavar="RUN:SEED",
         help="the runs to train, in this order (instead of --only and --seeds)",
     )
@@ -176,35 +284,23 @@ def main() -> int:
         "--table", action="store_true", help="then write mean ± std over the seeds into README"
     )
     args = parser.parse_args()
-    CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
     jobs = [(name, seed) for seed in args.seeds for name in args.only]  # seed 0 of all first
     if args.jobs:
-        jobs = args.jobs
+        try:
+            jobs = [parse_job(text) for text in args.jobs]
+        except argparse.ArgumentTypeError as error:
+            parser.exit(2, f"{Path(__file__).name}: error: {error}\n")
+    CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
+    todo = pending(jobs, manifest)
+    for name, seed in (job for job in jobs if job not in todo):
+        print(f"{name} seed {seed}: recorded already with today's settings, skipped", flush=True)
     failures = []
-    with dask_client(args.workers, args.scheduler) as client:
-        from distributed import as_completed
-
-        # One run per worker thread in flight, the next submitted as one ends: the jobs start
-        # in the order listed and no run waits in a busy worker's queue while another idles.
-        slots = max(1, sum(client.nthreads().values()))
-        futures = {}
-
-        def submit(job: tuple[str, int]) -> Any:
-            future = client.submit(train_and_measure, *job, key=f"{job[0]}-seed{job[1]}")
-            futures[future] = job
-            return future
-
-        running = as_completed([submit(job) for job in jobs[:slots]])
-        for future in running:
-            name, seed = futures[future]
-            if len(futures) < len(jobs):
-                running.add(submit(jobs[len(futures)]))
-            try:
-                record(name, {str(seed): future.result()})  # at once: a stopped batch keeps it
-                print(f"{name} seed {seed}: done", flush=True)
-            except Exception as error:  # a failed run is reported; the others go on
-                print(f"{name} seed {seed}: FAILED ({error})", flush=True)
-                failures.append((name, seed))
+    if todo:
+        with dask_client(args.workers, args.scheduler) as client:
+            failures = run_queue(
+                client, todo, train_and_measure, lambda n, s, r: record(n, {str(s): r})
+            )
     if failures:
         return 1
     if args.table:
