@@ -36,9 +36,16 @@ from aeai_lib.cli_options import (
 from aeai_lib.data import load_dataset
 from aeai_lib.device import pick_device
 from aeai_lib.evaluation.ground_truth import SPLITS
+from aeai_lib.evaluation.lines_benchmark import LINES_BENCHMARK_EVERY, training_monitor
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS
+from aeai_lib.models import ARCHITECTURES
 from aeai_lib.training import NonFiniteLossError, default_model_config, train
-from aeai_lib.validation import check_output_file, check_output_folder, check_positive_int
+from aeai_lib.validation import (
+    check_choice,
+    check_output_file,
+    check_output_folder,
+    check_positive_int,
+)
 
 ERRORS = (ValueError, TypeError, FileNotFoundError, CheckpointError, NonFiniteLossError)
 """Errors that come from bad input: reported in one line, exit code 2."""
@@ -50,6 +57,20 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     trainer.add_argument("--out", required=True, help="checkpoint file to write")
     trainer.add_argument("--latent-dim", type=int, default=None)
     trainer.add_argument("--image-size", type=int, default=None)
+    trainer.add_argument(
+        "--architecture",
+        default="vgg",
+        help="the networks: vgg (the library's, default) or acai (ACAI's own, as in its lines "
+        "benchmark: leaky ReLU, average pooling, a 2x2 spatial latent)",
+    )
+    trainer.add_argument(
+        "--benchmark-every",
+        type=int,
+        default=LINES_BENCHMARK_EVERY,
+        help="on lines, read ACAI's benchmark every this many steps (kept in the checkpoint; "
+        f"its Table 1 reading is the median of the last 20); 0: never (default: "
+        f"{LINES_BENCHMARK_EVERY})",
+    )
     trainer.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     trainer.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     trainer.add_argument("--no-progress", action="store_true")
@@ -63,15 +84,19 @@ def _train(args: argparse.Namespace) -> int:
     config = train_config_from_args(args)
     if args.threads is not None:
         torch.set_num_threads(check_positive_int("--threads", args.threads))
+    check_choice("--architecture", args.architecture, ARCHITECTURES)
+    every = check_positive_int("--benchmark-every", args.benchmark_every, minimum=0)
     dataset = load_dataset(args.dataset, size=args.image_size)
+    model_config = default_model_config(dataset, args.latent_dim, args.architecture)
     result = train(
         dataset,
         method,
         config,
-        model_config=default_model_config(dataset, args.latent_dim),
+        model_config=model_config,
         checkpoint=args.out,
         resume=args.resume,
         progress=not args.no_progress,
+        monitor=training_monitor(dataset, every),
     )
     print(
         f"trained {method.label} on {dataset.name} for {config.steps} steps in "

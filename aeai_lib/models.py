@@ -13,6 +13,12 @@ AE+A trained here reconstructed test images 15x worse (MSE 0.0045 vs 0.0003) out
 batches it was trained on. Per-image normalisation makes each decoded image a function of its
 own code alone, which is also what the Jacobian-vector product of the smoothness term and the
 evaluation assume.
+
+``ModelConfig(architecture="acai")`` builds ACAI's own networks instead
+(:mod:`aeai_lib.acai_networks`: leaky ReLU, average pooling and nearest-neighbour upsampling,
+a 2x2 spatial latent, no normalisation), the setting of ACAI's lines benchmark;
+:func:`make_encoder`, :func:`make_decoder`, :func:`make_discriminator` and :func:`make_critic`
+build the networks a config asks for.
 """
 
 from __future__ import annotations
@@ -24,20 +30,27 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from aeai_lib import acai_networks
 from aeai_lib.interpolation import INTERPOLATIONS, Interpolation, get_interpolation
-from aeai_lib.validation import as_codes, check_images, check_positive_int
+from aeai_lib.validation import as_codes, check_choice, check_images, check_positive_int
 
 SUPPORTED_SIZES = (32, 64, 128)
 NORM_GROUPS = 8
+ARCHITECTURES = ("vgg", "acai")
+"""The network families: the library's VGG-like networks (this module) and ACAI's own
+(:mod:`aeai_lib.acai_networks`)."""
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """What a model is built for: image size and channels, and the latent size."""
+    """What a model is built for: image size and channels, the latent size, and the
+    architecture ("vgg": this module's networks; "acai": ACAI's, whose latent_dim must be a
+    multiple of 4, a 2x2 map)."""
 
     image_size: int = 64
     channels: int = 3
     latent_dim: int = 256
+    architecture: str = "vgg"
 
     def __post_init__(self) -> None:
         if self.image_size not in SUPPORTED_SIZES:
@@ -48,6 +61,9 @@ class ModelConfig:
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels}")
         check_positive_int("latent_dim", self.latent_dim)
+        check_choice("architecture", self.architecture, ARCHITECTURES)
+        if self.architecture == "acai":
+            acai_networks.latent_channels(self.latent_dim)
 
     @property
     def block_widths(self) -> tuple[int, ...]:
@@ -158,6 +174,37 @@ class Critic(Discriminator):
     """
 
 
+def make_encoder(config: ModelConfig) -> nn.Module:
+    """The encoder ``config.architecture`` names: images (N, C, H, W) in [0, 1] -> (N, D)."""
+    if config.architecture == "acai":
+        return acai_networks.ACAIEncoder(config.image_size, config.channels, config.latent_dim)
+    return Encoder(config)
+
+
+def make_decoder(config: ModelConfig) -> nn.Module:
+    """The decoder ``config.architecture`` names: codes (N, D) -> images (N, C, H, W)."""
+    if config.architecture == "acai":
+        return acai_networks.ACAIDecoder(config.image_size, config.channels, config.latent_dim)
+    return Decoder(config)
+
+
+def make_discriminator(config: ModelConfig, spectral_norm: bool = False) -> nn.Module:
+    """An image discriminator for ``config``: images -> logits (N,). "acai": ACAI's critic
+    network (:class:`~aeai_lib.acai_networks.ACAIScorer`), its mean output read as a logit."""
+    if config.architecture == "acai":
+        return acai_networks.ACAIScorer(
+            config.image_size, config.channels, config.latent_dim, spectral_norm
+        )
+    return Discriminator(config, spectral_norm)
+
+
+def make_critic(config: ModelConfig) -> nn.Module:
+    """An image critic for ``config``: images -> unbounded scores (N,) (ACAI's critic)."""
+    if config.architecture == "acai":
+        return acai_networks.ACAIScorer(config.image_size, config.channels, config.latent_dim)
+    return Critic(config)
+
+
 LearnedInterpolations = Callable[["AutoencoderModel"], dict[str, Interpolation]]
 """A method's hook: the interpolations a trained model offers beyond lerp, slerp, normalized."""
 
@@ -194,8 +241,8 @@ class AutoencoderModel(nn.Module):
         self.config = config
         self.method_name = method_name
         self.label = label
-        self.encoder = encoder if encoder is not None else Encoder(config)
-        self.decoder = decoder if decoder is not None else Decoder(config)
+        self.encoder = encoder if encoder is not None else make_encoder(config)
+        self.decoder = decoder if decoder is not None else make_decoder(config)
         self.auxiliary = nn.ModuleDict()
         self._learned_interpolations = learned_interpolations
 
@@ -224,6 +271,7 @@ class AutoencoderModel(nn.Module):
         """Codes (N, latent_dim) -> images (N, C, H, W) with values in [0, 1].
 
         Codes of another dtype (float64, float16, integers) are cast to the model's dtype.
+        A decoder with unbounded output (architecture "acai") is clamped to [0, 1] here.
 
         Raises:
             TypeError: not a tensor of real numbers. ValueError: not (N, latent_dim), or on
@@ -233,7 +281,8 @@ class AutoencoderModel(nn.Module):
         codes = as_codes(
             codes, dim=self.config.latent_dim, dtype=weights.dtype, device=weights.device
         )
-        return self.decoder(codes)
+        images = self.decoder(codes)
+        return images if self.config.architecture == "vgg" else images.clamp(0.0, 1.0)
 
     def _learned(self) -> dict[str, Interpolation]:
         hook = self._learned_interpolations

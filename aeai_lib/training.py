@@ -46,6 +46,8 @@ from aeai_lib.validation import (
 
 DEFAULT_LATENT_DIM = {"pole": 256, "lines": 32}
 FALLBACK_LATENT_DIM = 256
+ACAI_LATENT_DIM = 64
+"""Latent size of architecture "acai": 16 channels on a 2x2 map (ACAI's ``runs/acai.sh``)."""
 MIN_TRAIN_IMAGES = 2
 """Fewest training images :func:`train` accepts: one pair of distinct images to interpolate."""
 
@@ -56,6 +58,29 @@ class NonFiniteLossError(FloatingPointError):
 
 StepCallback = Callable[[int, AutoencoderModel], bool | None]
 """Called by :func:`train` after every step with (steps done, model); True stops training."""
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """A held-out benchmark read during training, e.g. ACAI's lines benchmark
+    (:func:`aeai_lib.evaluation.lines_benchmark.lines_monitor`).
+
+    Attributes:
+        every: read it after every this many steps (steps done: every, 2 every, ...) and
+            after the last step; an integer >= 1.
+        measure: the trained model (eval mode, no gradients) -> ``{name: value}`` floats. It
+            must draw nothing from the training run's generator (a fixed set of pairs), so
+            that a run with a monitor trains exactly as one without.
+
+    :func:`train` keeps the readings in ``TrainingResult.readings`` and the checkpoint's
+    ``"readings"``: ``{"step": [...], name: [...]}``, and a resumed run continues them.
+    """
+
+    every: int
+    measure: Callable[[AutoencoderModel], dict[str, float]]
+
+    def __post_init__(self) -> None:
+        check_positive_int("every", self.every)
 
 
 @dataclass(frozen=True)
@@ -108,6 +133,7 @@ class TrainingResult:
     metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     diagnostics: dict[str, list[float]] = field(default_factory=dict)
+    readings: dict[str, list[float]] = field(default_factory=dict)
 
 
 def diagnose(
@@ -157,15 +183,25 @@ def diagnose(
     return {"step": float(step), **dict(zip(measures, values, strict=True)), **heldout}
 
 
-def default_model_config(dataset: ImageDataset, latent_dim: int | None = None) -> ModelConfig:
-    """The model a dataset gets: its image size and channels, and a latent size of 256
-    (pole, folders) or 32 (lines) unless ``latent_dim`` (an integer >= 1) is given; None
-    means the default, 0 is refused."""
-    if latent_dim is None:
-        dim = DEFAULT_LATENT_DIM.get(dataset.name, FALLBACK_LATENT_DIM)
-    else:
+def default_model_config(
+    dataset: ImageDataset, latent_dim: int | None = None, architecture: str = "vgg"
+) -> ModelConfig:
+    """The model a dataset gets: its image size and channels, the ``architecture`` ("vgg" or
+    "acai", :data:`aeai_lib.models.ARCHITECTURES`), and a latent size of 256 (pole, folders)
+    or 32 (lines) for "vgg", 64 for "acai" (ACAI's 16 channels on a 2x2 map), unless
+    ``latent_dim`` (an integer >= 1) is given; None means the default, 0 is refused.
+
+    Raises:
+        ValueError: an unknown architecture (the message lists them), or a latent size it
+            cannot hold.
+    """
+    if latent_dim is not None:
         dim = check_positive_int("latent_dim", latent_dim)
-    return ModelConfig(image_size=dataset.size, channels=dataset.channels, latent_dim=dim)
+    elif architecture == "acai":
+        dim = ACAI_LATENT_DIM
+    else:
+        dim = DEFAULT_LATENT_DIM.get(dataset.name, FALLBACK_LATENT_DIM)
+    return ModelConfig(dataset.size, dataset.channels, dim, architecture)
 
 
 def _check_resumable(
@@ -213,6 +249,7 @@ def train(
     resume: bool = False,
     progress: bool = True,
     callback: StepCallback | None = None,
+    monitor: Monitor | None = None,
 ) -> TrainingResult:
     """Train ``method`` on the training split of ``dataset``.
 
@@ -229,6 +266,8 @@ def train(
             training mode, on its device), e.g. to evaluate on a schedule; returning True
             stops training there, and the checkpoint and the result record the steps done.
             Its time counts in the training seconds.
+        monitor: a held-out benchmark read every ``monitor.every`` steps and after the last
+            (:class:`Monitor`); its time counts in the training seconds.
 
     Raises:
         ValueError: before any work, for a dataset with fewer than :data:`MIN_TRAIN_IMAGES`
@@ -257,6 +296,7 @@ def train(
     optimizers = method.make_optimizers(groups, config.lr, adversary_lr)
     history: dict[str, list[float]] = {}
     diagnostics: dict[str, list[float]] = {}
+    readings: dict[str, list[float]] = {}
     start_step = 0
     earlier_seconds = 0.0  # training time of the runs this one resumes
 
@@ -279,6 +319,7 @@ def train(
         generator.set_state(record["generator_state"])
         history = {name: list(values) for name, values in record["history"].items()}
         diagnostics = {k: list(v) for k, v in record.get("diagnostics", {}).items()}
+        readings = {k: list(v) for k, v in record.get("readings", {}).items()}
         start_step = record["step"]
         earlier_seconds = record.get("train_seconds", 0.0)
 
@@ -307,6 +348,7 @@ def train(
                 "generator_state": generator.get_state(),
                 "history": history,
                 "diagnostics": diagnostics,
+                "readings": readings,
                 "metrics": metrics,
                 "train_seconds": earlier_seconds + time.perf_counter() - started,
             },
@@ -362,6 +404,11 @@ def train(
             )
         for name in stepped:
             optimizers[name].step()
+        if monitor is not None and ((step + 1) % monitor.every == 0 or step + 1 == config.steps):
+            with inference(model):
+                measured = monitor.measure(model)
+            for name, value in {"step": float(step + 1), **measured}.items():
+                readings.setdefault(name, []).append(float(value))
 
         if step % 10 == 0:
             bar.set_postfix({name: f"{history[name][-1]:.4g}" for name in names[:3]}, refresh=False)
@@ -387,4 +434,5 @@ def train(
         metrics,
         earlier_seconds + time.perf_counter() - started,
         diagnostics,
+        readings,
     )

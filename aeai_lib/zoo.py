@@ -16,9 +16,11 @@ from typing import Any
 
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data import load_dataset
+from aeai_lib.data.base import ImageDataset
 from aeai_lib.device import pick_device
+from aeai_lib.evaluation.lines_benchmark import training_monitor
 from aeai_lib.methods import AEAIOptions, Method, make_method
-from aeai_lib.models import AutoencoderModel
+from aeai_lib.models import AutoencoderModel, ModelConfig
 from aeai_lib.training import TrainConfig, default_model_config, train
 from aeai_lib.validation import check_choice
 
@@ -39,6 +41,9 @@ class RunSpec:
         lr: the autoencoder's learning rate.
         settings: other :class:`~aeai_lib.training.TrainConfig` fields, e.g.
             ``{"adversary_lr": 1e-4, "batch_size": 64}``.
+        model: :class:`~aeai_lib.models.ModelConfig` choices other than the dataset's
+            defaults (:func:`~aeai_lib.training.default_model_config`), e.g.
+            ``{"architecture": "acai"}``.
         label: its row label in tables of several runs, where the method's label alone
             would mislead ("" for the method's).
         shipped: whether its seed-0 checkpoint ships in ``data/checkpoints/`` (with the
@@ -52,21 +57,29 @@ class RunSpec:
     steps: int = 2000
     lr: float = TrainConfig.lr
     settings: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
     label: str = ""
     shipped: bool = True
 
     def cli_args(self) -> list[str]:
         """The ``python -m aeai_lib train`` arguments (without --seed and --out)."""
-        flags = [f"--{name.replace('_', '-')}={value}" for name, value in self.options.items()]
-        settings = [f"--{name.replace('_', '-')}={value}" for name, value in self.settings.items()]
+
+        def flags(values: dict[str, Any]) -> list[str]:
+            return [f"--{name.replace('_', '-')}={value}" for name, value in values.items()]
+
         return [
-            *("--dataset", self.dataset, "--method", self.method, *flags),
-            *("--steps", str(self.steps), "--lr", str(self.lr), *settings),
+            *("--dataset", self.dataset, *flags(self.model), "--method", self.method),
+            *flags(self.options),
+            *("--steps", str(self.steps), "--lr", str(self.lr), *flags(self.settings)),
         ]
 
     def make_method(self) -> Method:
         """The method of this run."""
         return make_method(self.method, **self.options)
+
+    def model_config(self, dataset: ImageDataset) -> ModelConfig:
+        """The networks of this run on ``dataset`` (its defaults and :attr:`model`)."""
+        return default_model_config(dataset, **self.model)
 
     def train_config(
         self, seed: int = 0, steps: int | None = None, device: str | None = None
@@ -186,10 +199,11 @@ def load_or_train(
             dataset,
             spec.make_method(),
             spec.train_config(seed, steps or None, device),
-            model_config=default_model_config(dataset),
+            model_config=spec.model_config(dataset),
             checkpoint=path,
             resume=True,
             progress=progress,
+            monitor=training_monitor(dataset),
         )
     record = load_checkpoint(path)
     model = model_from_record(record, pick_device(device))

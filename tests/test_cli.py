@@ -34,6 +34,10 @@ def test_the_zoo_and_the_command_line_build_the_same_run(name: str) -> None:
     assert type(method) is type(spec.make_method())
     assert method.options == spec.make_method().options
     assert train_config_from_args(args) == spec.train_config(seed=3)
+    assert (args.architecture, args.latent_dim) == (
+        spec.model.get("architecture", "vgg"),
+        spec.model.get("latent_dim"),
+    )
 
 
 def test_every_option_of_every_method_is_a_flag() -> None:

@@ -304,6 +304,16 @@ MEASURES: tuple[Measure, ...] = (
         "smoothness", "Smoothness", "ACAI smoothness of the nearest lines' angles", "lines",
         lambda e: e.result["smoothness"], "{:.3f}",
     ),
+    Measure(
+        "table1_mean_distance", "MD (Table 1)",
+        "Mean Distance as ACAI's Table 1 reads it: median of the run's last 20 readings",
+        "lines", lambda e: (e.result.get("table1") or {}).get("mean_distance"), "{:.4f}",
+    ),
+    Measure(
+        "table1_smoothness", "Smooth. (Table 1)",
+        "Smoothness as ACAI's Table 1 reads it: median of the run's last 20 readings",
+        "lines", lambda e: (e.result.get("table1") or {}).get("smoothness"), "{:.3f}",
+    ),
 )  # fmt: skip
 """Every scalar measure, in the order of the tables."""
 

@@ -44,7 +44,13 @@ from aeai_lib.evaluation.ground_truth import (
     split_indices,
     true_paths,
 )
-from aeai_lib.evaluation.lines_benchmark import N_PAIRS, N_STEPS, benchmark_pairs, lines_benchmark
+from aeai_lib.evaluation.lines_benchmark import (
+    N_PAIRS,
+    N_STEPS,
+    benchmark_pairs,
+    lines_benchmark,
+    table1_reading,
+)
 from aeai_lib.evaluation.measures import (
     Evaluated,
     alpha_prediction,
@@ -300,18 +306,22 @@ def evaluate_lines_model(
     steps: int = N_STEPS,
     seed: int = 0,
     interpolation: str = "lerp",
+    readings: dict[str, list[float]] | None = None,
 ) -> dict:
     """ACAI's lines benchmark on a model (:mod:`.lines_benchmark`).
 
     Draws ``n_pairs`` pairs of true lines at the model's image size
     (:func:`~aeai_lib.evaluation.lines_benchmark.benchmark_pairs`, seeded), decodes
-    ``steps`` interpolants per pair from alpha 0 to 1 and scores them.
+    ``steps`` interpolants per pair from alpha 0 to 1 and scores them. With the run's
+    training ``readings`` (a checkpoint's ``"readings"``, from
+    :func:`~aeai_lib.evaluation.lines_benchmark.lines_monitor`) it also gives ACAI's Table 1
+    reading, the median of the last 20 (:func:`~.lines_benchmark.table1_reading`).
 
     Returns:
         ``{"benchmark": "lines", "interpolation", "mean_distance", "smoothness" (None when
         undefined), "n_interpolations", "n_steps", "n_smoothness_scored",
-        "n_smoothness_excluded", "summary"}``, the summary holding the "lines" measures of
-        :data:`~aeai_lib.evaluation.measures.MEASURES` (``mean_distance``, ``smoothness``).
+        "n_smoothness_excluded", "table1" (None without readings), "summary"}``, the summary
+        holding the "lines" measures of :data:`~aeai_lib.evaluation.measures.MEASURES`.
     """
     if model.config.channels != 1:
         raise ValueError(
@@ -327,5 +337,6 @@ def evaluate_lines_model(
     scores = lines_benchmark(paths, require_smoothness=False)
     if math.isnan(scores["smoothness"]):
         scores["smoothness"] = None
+    scores["table1"] = table1_reading(readings) if readings else None
     summary = summarise("lines", Evaluated(model, None, scores, paths))
     return {"benchmark": "lines", "interpolation": interpolation, **scores, "summary": summary}

@@ -95,7 +95,9 @@ def evaluate_checkpoint(
     )
     if dataset.name == "lines":
         benchmark = "lines"
-        evaluation = evaluate_lines_model(model, seed=seed, interpolation=interpolation)
+        evaluation = evaluate_lines_model(
+            model, seed=seed, interpolation=interpolation, readings=record.get("readings")
+        )
     else:
         benchmark = "protocol"
         evaluation = evaluate_model(

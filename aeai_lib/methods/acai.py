@@ -33,7 +33,7 @@ from torch import nn
 from aeai_lib.losses import critic_losses, reconstruction_loss
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, StepLosses
 from aeai_lib.methods.conventions import MSE_SIGNED_RANGE_FACTOR, AdversaryMethod
-from aeai_lib.models import AutoencoderModel, Critic, ModelConfig
+from aeai_lib.models import AutoencoderModel, ModelConfig, make_critic
 from aeai_lib.validation import check_nonnegative
 
 PAPER_LAMBDA = 0.5
@@ -77,7 +77,7 @@ class ACAI(AdversaryMethod):
         return "ACAI"
 
     def build_adversary(self, config: ModelConfig) -> nn.Module:
-        return Critic(config)
+        return make_critic(config)
 
     def mix(
         self, codes: torch.Tensor, generator: torch.Generator

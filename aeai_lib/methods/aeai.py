@@ -37,7 +37,7 @@ from aeai_lib.losses import (
     smoothness_loss,
 )
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
-from aeai_lib.models import AutoencoderModel, Discriminator, ModelConfig
+from aeai_lib.models import AutoencoderModel, ModelConfig, make_discriminator
 from aeai_lib.validation import check_choice, check_nonnegative, check_positive_int
 
 SMOOTHNESS_ESTIMATORS = ("jvp", "sibling", "finite_difference")
@@ -229,7 +229,9 @@ class AEAI(Method):
     def build_model(self, config: ModelConfig) -> AutoencoderModel:
         model = super().build_model(config)
         if self.options.lambda_adv > 0:
-            model.auxiliary["discriminator"] = Discriminator(config, self.options.spectral_norm)
+            model.auxiliary["discriminator"] = make_discriminator(
+                config, self.options.spectral_norm
+            )
         return model
 
     def parameter_groups(self, model: AutoencoderModel) -> dict[str, list[torch.nn.Parameter]]:

@@ -50,7 +50,7 @@ from aeai_lib.methods.conventions import (
     AdversaryMethod,
     adam_per_group,
 )
-from aeai_lib.models import AutoencoderModel, Discriminator, ModelConfig
+from aeai_lib.models import AutoencoderModel, ModelConfig, make_discriminator
 from aeai_lib.validation import check_choice, check_nonnegative, check_positive_int
 
 MIXERS: tuple[str, ...] = ("mixup", "mixup_per_feature", "bernoulli", "bernoulli_batch_p")
@@ -133,7 +133,7 @@ class AMR(AdversaryMethod):
         return "AMR"
 
     def build_adversary(self, config: ModelConfig) -> nn.Module:
-        return Discriminator(config, self.options.spectral_norm)
+        return make_discriminator(config, self.options.spectral_norm)
 
     def make_optimizers(
         self, groups: dict[str, list[nn.Parameter]], lr: float, adversary_lr: float

@@ -6,8 +6,9 @@ optimiser step on that group's objective. A method owns everything that is its o
 
 * ``Options``: a frozen dataclass of its settings; every field is settable from the command
   line (``--set name=value``) and recorded in checkpoints;
-* :meth:`build_encoder`, :meth:`build_decoder`: the autoencoder (default: the VGG-like pair of
-  :mod:`aeai_lib.models`); :meth:`build_model` adds the auxiliary networks it trains;
+* :meth:`build_encoder`, :meth:`build_decoder`: the autoencoder (default: the pair that
+  ``config.architecture`` names, :mod:`aeai_lib.models`); :meth:`build_model` adds the
+  auxiliary networks it trains;
 * :meth:`learned_interpolations`: interpolations its networks define (AdvAI's ``"advai"``);
 * :meth:`parameter_groups` and :meth:`make_optimizers`: what each objective updates, and how;
 * :meth:`losses`: the objectives of one step; with :attr:`adversary_steps` above 1,
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 
 from aeai_lib.interpolation import Interpolation
-from aeai_lib.models import AutoencoderModel, Decoder, Encoder, ModelConfig
+from aeai_lib.models import AutoencoderModel, ModelConfig, make_decoder, make_encoder
 
 AUTOENCODER = "autoencoder"
 ADVERSARY = "adversary"
@@ -79,11 +80,11 @@ class Method:
         A method whose encoder has more to say (a beta-VAE's log-variance) returns a module
         that offers it through another method and still gives the codes when called.
         """
-        return Encoder(config)
+        return make_encoder(config)
 
     def build_decoder(self, config: ModelConfig) -> nn.Module:
         """The decoder: codes (N, latent_dim) -> images (N, C, H, W) in [0, 1]."""
-        return Decoder(config)
+        return make_decoder(config)
 
     def build_model(self, config: ModelConfig) -> AutoencoderModel:
         """A fresh model; subclasses add the auxiliary networks they train to ``auxiliary``."""

@@ -22,14 +22,14 @@ nats over 100,000 steps on dSprites).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
 from aeai_lib.losses import reconstruction_loss
 from aeai_lib.methods.base import AUTOENCODER, Method, StepLosses
-from aeai_lib.models import AutoencoderModel, Encoder, ModelConfig
+from aeai_lib.models import AutoencoderModel, ModelConfig, make_encoder
 from aeai_lib.validation import check_nonnegative, check_positive_int
 
 
@@ -82,14 +82,14 @@ def bernoulli_nll(probabilities: torch.Tensor, images: torch.Tensor) -> torch.Te
 class GaussianEncoder(nn.Module):
     """Images (N, C, H, W) in [0, 1] -> the means (N, latent_dim) when called.
 
-    The library's :class:`~aeai_lib.models.Encoder` with a head twice as wide, split into the
-    mean and the log-variance (:meth:`distribution`).
+    The encoder of ``config.architecture`` (:func:`~aeai_lib.models.make_encoder`) with a
+    head twice as wide, split into the mean and the log-variance (:meth:`distribution`).
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        wide = ModelConfig(config.image_size, config.channels, 2 * config.latent_dim)
-        self.net = Encoder(wide)
+        wide = replace(config, latent_dim=2 * config.latent_dim)
+        self.net = make_encoder(wide)
 
     def distribution(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean, log-variance) of q(z | x), each (N, latent_dim)."""

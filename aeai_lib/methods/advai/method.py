@@ -60,7 +60,7 @@ from aeai_lib.methods.advai.correction import (
     adversarial_losses,
 )
 from aeai_lib.methods.base import ADVERSARY, AUTOENCODER, Method, StepLosses
-from aeai_lib.models import AutoencoderModel, Critic, ModelConfig
+from aeai_lib.models import AutoencoderModel, ModelConfig, make_critic
 from aeai_lib.priors import sample_prior
 from aeai_lib.validation import check_choice, check_nonnegative, check_positive_int
 
@@ -137,7 +137,7 @@ class AdvAI(Method):
         model.auxiliary["correction"] = correction
         model.auxiliary["alpha_regressor"] = regressor
         if self.options.lambda_critic > 0:
-            model.auxiliary["critic"] = Critic(config)
+            model.auxiliary["critic"] = make_critic(config)
         return model
 
     def learned_interpolations(self, model: AutoencoderModel) -> dict[str, Interpolation]:
