@@ -155,7 +155,9 @@ def parse_spec(spec: str) -> ObjectsSpec:
         if not equals and position == 0:
             key, value = "n", key
         if key not in OPTIONS:
-            raise _refuse(spec, f"unknown option {item.strip()!r}; the options are {OPTIONS}")
+            raise _refuse(
+                spec, f"unknown option {item.strip()!r}; the options are {', '.join(OPTIONS)}"
+            )
         if key in options:
             raise _refuse(spec, f"option {key} is given twice")
         options[key] = value.strip()
