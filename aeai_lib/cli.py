@@ -1,4 +1,5 @@
-"""Command line: ``python -m aeai_lib train ...``, ``evaluate ...`` and ``series ...``.
+"""Command line: ``python -m aeai_lib train ...``, ``evaluate ...``, ``series ...``, ``sweep
+...`` and ``write-folder ...``.
 
 Examples::
 
@@ -7,6 +8,7 @@ Examples::
     python -m aeai_lib train --method advai --config advai.json --adversary-lr 1e-4 --out a.pt
     python -m aeai_lib evaluate data/aeai.pt data/ae.pt --json
     python -m aeai_lib evaluate data/coil.pt --dataset folder:coil-100 --interval 80
+    python -m aeai_lib write-folder --dataset objects:50 --split train --out coil-like/train
     python -m aeai_lib sweep notebooks/01_distribution_mismatch.ipynb -p seed 0 1 2 --out sweeps/s
 
 The training flags come from the options dataclasses (:mod:`aeai_lib.cli_options`): a new
@@ -34,6 +36,7 @@ from aeai_lib.cli_options import (
     train_config_from_args,
 )
 from aeai_lib.data import load_dataset
+from aeai_lib.data.folder import WRITE_SPLITS, check_new_folder, write_folder
 from aeai_lib.device import pick_device
 from aeai_lib.evaluation.ground_truth import SPLITS
 from aeai_lib.evaluation.lines_benchmark import LINES_BENCHMARK_EVERY, training_monitor
@@ -53,7 +56,9 @@ ERRORS = (ValueError, TypeError, FileNotFoundError, CheckpointError, NonFiniteLo
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
     trainer = commands.add_parser("train", help="train a model and write its checkpoint")
-    trainer.add_argument("--dataset", required=True, help="pole, lines or folder:PATH")
+    trainer.add_argument(
+        "--dataset", required=True, help="pole, lines, objects, objects:OPTIONS or folder:PATH"
+    )
     trainer.add_argument("--out", required=True, help="checkpoint file to write")
     trainer.add_argument("--latent-dim", type=int, default=None)
     trainer.add_argument("--image-size", type=int, default=None)
@@ -159,6 +164,30 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_write_folder(commands: argparse._SubParsersAction) -> None:
+    writer = commands.add_parser(
+        "write-folder", help="write a dataset's views as a COIL-100-style folder of PNGs"
+    )
+    writer.add_argument("--dataset", default="objects", help="objects or objects:OPTIONS")
+    writer.add_argument("--out", required=True, help="a new or empty folder")
+    writer.add_argument(
+        "--split",
+        choices=WRITE_SPLITS,
+        default="all",
+        help="all views, or the train (every other view) or test ones (default: all)",
+    )
+    writer.add_argument("--image-size", type=int, default=None)
+    writer.set_defaults(run=_write_folder)
+
+
+def _write_folder(args: argparse.Namespace) -> int:
+    dataset = load_dataset(args.dataset, size=args.image_size)
+    folder = write_folder(dataset, args.out, args.split)
+    count = sum(1 for _ in folder.iterdir())
+    print(f"wrote {count} {args.split} views of {dataset.name} to {folder}")
+    return 0
+
+
 def _add_series(commands: argparse._SubParsersAction) -> None:
     series = commands.add_parser("series", help="execute the notebook series with papermill")
     series.add_argument("--out", default="outputs", help="folder for the executed notebooks")
@@ -190,6 +219,8 @@ def _check_before_work(args: argparse.Namespace) -> None:
         pick_device(train_config_from_args(args).device)
     elif args.command == "series":
         check_output_folder(args.out, "--out")
+    elif args.command == "write-folder":
+        check_new_folder(args.out, "--out")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -277,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(commands)
     _add_series(commands)
     _add_sweep(commands)
+    _add_write_folder(commands)
     return parser
 
 

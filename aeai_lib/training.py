@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from aeai_lib.checkpoint import load_checkpoint, save_checkpoint
 from aeai_lib.data.base import ImageDataset
+from aeai_lib.data.registry import family
 from aeai_lib.data.validation import validation_images
 from aeai_lib.device import pick_device, seed_everything, to_device
 from aeai_lib.inference import inference, reconstruction_error
@@ -44,7 +45,9 @@ from aeai_lib.validation import (
     check_positive_int,
 )
 
-DEFAULT_LATENT_DIM = {"pole": 256, "lines": 32}
+DEFAULT_LATENT_DIM = {"pole": 256, "lines": 32, "objects": 256}
+"""Latent size by dataset family (:func:`aeai_lib.data.registry.family`). The objects take
+the pole's and folders' 256, as the COIL-like folder runs of issue 28 did."""
 FALLBACK_LATENT_DIM = 256
 ACAI_LATENT_DIM = 64
 """Latent size of architecture "acai": 16 channels on a 2x2 map (ACAI's ``runs/acai.sh``)."""
@@ -187,8 +190,8 @@ def default_model_config(
     dataset: ImageDataset, latent_dim: int | None = None, architecture: str = "vgg"
 ) -> ModelConfig:
     """The model a dataset gets: its image size and channels, the ``architecture`` ("vgg" or
-    "acai", :data:`aeai_lib.models.ARCHITECTURES`), and a latent size of 256 (pole, folders)
-    or 32 (lines) for "vgg", 64 for "acai" (ACAI's 16 channels on a 2x2 map), unless
+    "acai", :data:`aeai_lib.models.ARCHITECTURES`), and a latent size of 256 (pole, objects,
+    folders) or 32 (lines) for "vgg", 64 for "acai" (ACAI's 16 channels on a 2x2 map), unless
     ``latent_dim`` (an integer >= 1) is given; None means the default, 0 is refused.
 
     Raises:
@@ -200,7 +203,7 @@ def default_model_config(
     elif architecture == "acai":
         dim = ACAI_LATENT_DIM
     else:
-        dim = DEFAULT_LATENT_DIM.get(dataset.name, FALLBACK_LATENT_DIM)
+        dim = DEFAULT_LATENT_DIM.get(family(dataset.name), FALLBACK_LATENT_DIM)
     return ModelConfig(dataset.size, dataset.channels, dim, architecture)
 
 

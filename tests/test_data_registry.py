@@ -19,8 +19,16 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_package_reexports() -> None:
-    assert set(data_package.__all__) == {"ImageDataset", "folder", "lines", "load_dataset", "pole"}
+    assert set(data_package.__all__) == {
+        "ImageDataset",
+        "folder",
+        "lines",
+        "load_dataset",
+        "objects",
+        "pole",
+    }
     assert callable(data_package.pole.render) and callable(data_package.lines.render)
+    assert callable(data_package.objects.render)
     assert callable(data_package.folder.load_folder)
 
 
@@ -29,6 +37,17 @@ def test_pole_default_and_custom_size() -> None:
     assert isinstance(data, ImageDataset)
     assert data.name == "pole" and data.size == 64 and len(data) == 576
     assert load_dataset("pole", size=16, seed=2).size == 16
+
+
+def test_objects_default_and_50(monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered = []
+    monkeypatch.setattr(
+        "aeai_lib.data.objects.dataset",
+        lambda spec, size: rendered.append((spec.name, spec.n_objects, size)),
+    )
+    load_dataset("objects")
+    load_dataset("objects:50", size=32)
+    assert rendered == [("objects", 10, 64), ("objects:50", 50, 32)]
 
 
 def test_lines_default_size() -> None:
@@ -49,7 +68,9 @@ def test_folder_spec(tmp_path: Path) -> None:
 
 def test_unknown_name_lists_the_choices() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown dataset 'poles'; choose one of: folder:PATH, lines, pole"
+        ValueError,
+        match=r"unknown dataset 'poles'; choose one of: folder:PATH, lines, objects, "
+        r"objects:OPTIONS, pole",
     ):
         load_dataset("poles")
 

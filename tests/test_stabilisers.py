@@ -326,7 +326,7 @@ def test_validation_pairs_are_the_test_split_of_a_pole_copy(tmp_path) -> None:
     pairs = interval_pairs(validation, 80, "phi", "test")
     assert len(pairs) == 5
     assert set(pairs.sources.tolist()) | set(pairs.targets.tolist()) == set(range(576, 586))
-    with pytest.raises(ValueError, match="pole dataset only"):
+    with pytest.raises(ValueError, match="pole and objects datasets only"):
         validation_pairs_dataset(lines.dataset(size=32, n_train=8, n_test=8, cache_dir=tmp_path))
 
 

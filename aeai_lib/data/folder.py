@@ -20,13 +20,19 @@ single-channel when ALL of them are grayscale (8- or 16-bit, with or without alp
 become RGB otherwise (grayscale ones then repeat their grey in all three channels). They are
 resized to ``size x size`` with PIL's bilinear filter in floating point (which anti-aliases
 when shrinking; non-square images are stretched) and sorted by (object, angle).
-Nothing is written to disk.
+Loading writes nothing to disk.
+
+:func:`write_folder` does the reverse: it writes a dataset of (object, angle) views, such as
+the rendered objects, as such a folder of 8-bit PNGs, so that ``folder:`` can be tested on
+images whose truth is known.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from itertools import pairwise
 from pathlib import Path
 
@@ -35,7 +41,13 @@ import torch
 from PIL import Image
 
 from aeai_lib.data.base import ImageDataset, random_split
-from aeai_lib.validation import check_nonnegative, check_positive_int, check_size
+from aeai_lib.validation import (
+    check_choice,
+    check_nonnegative,
+    check_output_folder,
+    check_positive_int,
+    check_size,
+)
 
 COIL_PATTERN = r"obj(?P<object>\d+)__(?P<angle>\d+(\.\d+)?)\.(png|jpe?g)"
 """COIL-100's file names: ``obj<object>__<angle>.png``, e.g. ``obj12__35.png``."""
@@ -45,6 +57,8 @@ GRAYSCALE_MODES = ("1", "L", "LA", "La", "I", *SIXTEEN_BIT_MODES)
 ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 COIL_BACKGROUND = 0.0
 """COIL-100's background, black, on which transparent pixels are composited by default."""
+WRITE_SPLITS = ("all", "train", "test")
+"""Which views :func:`write_folder` writes."""
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -236,3 +250,73 @@ def load_folder(
         train_idx=train_idx,
         test_idx=test_idx,
     )
+
+
+def coil_name(object_id: float, angle: float) -> str:
+    """COIL-100's file name of a view, e.g. ``obj12__35.png`` (``obj3__2.5.png`` off degrees)."""
+    return f"obj{int(object_id)}__{angle:g}.png"
+
+
+def check_new_folder(path: str | Path, name: str = "folder") -> Path:
+    """Check, before any work, that ``path`` is a new or empty folder that can be created.
+
+    Raises:
+        TypeError: not a path. ValueError: a file, a folder that is not empty, or not creatable.
+    """
+    folder = check_output_folder(path, name)
+    if folder.is_dir() and any(folder.iterdir()):
+        raise ValueError(
+            f"{name} {str(folder)!r} is not empty; write the views into a new or empty folder"
+        )
+    return folder
+
+
+def write_folder(dataset: ImageDataset, path: str | Path, split: str = "all") -> Path:
+    """Write the views of a dataset with (object, angle) parameters as a COIL-100-style folder.
+
+    One 8-bit RGB (or grey, for 1-channel images) PNG per view, named :func:`coil_name`,
+    pixels ``round(255 x)``: :func:`load_folder` reads them back to within 1/510 of the
+    dataset's images, in the same order. The files are written into a temporary folder
+    beside ``path`` that then takes its place, so an interrupted write leaves no half folder.
+
+    Args:
+        dataset: e.g. ``load_dataset("objects")``; its params must be (object, angle).
+        path: a new or empty folder.
+        split: "all" views, or the "train" or "test" ones (for COIL-100's protocol: a folder
+            of the "train" views to train on, one of "all" views to evaluate on).
+
+    Returns:
+        The folder's path.
+
+    Raises:
+        ValueError: a dataset without (object, angle) parameters, a path that is a file or a
+            folder that is not empty, or an unknown split.
+    """
+    if tuple(dataset.param_names) != ("object", "angle"):
+        raise ValueError(
+            f"dataset {dataset.name!r} has parameters {list(dataset.param_names)}, not "
+            "(object, angle); only views of objects can be written as a COIL-100 folder"
+        )
+    check_choice("split", split, WRITE_SPLITS)
+    folder = check_new_folder(path)
+    indices = {
+        "all": range(len(dataset)),
+        "train": dataset.train_idx.tolist(),
+        "test": dataset.test_idx.tolist(),
+    }[split]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        pixels = (dataset.images * 255).round().clamp(0, 255).to(torch.uint8)
+        for index in indices:
+            array = pixels[index].permute(1, 2, 0).numpy()
+            image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+            object_id, angle = dataset.params[index].tolist()
+            image.save(temporary / coil_name(object_id, angle))
+        if folder.is_dir():
+            folder.rmdir()
+        os.replace(temporary, folder)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return folder

@@ -2,8 +2,9 @@
 
 The AEAI paper (Oring et al. 2021, "Results") compares decoded interpolations with the true
 in-between images. That works for datasets whose images carry their generating parameters:
-the pole, whose renderer gives the exact image at any (theta, phi), and folders of views
-(COIL-100-like), whose in-between images are the views on the grid.
+the pole, whose renderer gives the exact image at any (theta, phi), folders of views
+(COIL-100-like), whose in-between images are the views on the grid, and the rendered
+objects, views on a grid like a folder's whose view at any other azimuth is rendered.
 
 * :func:`interval_pairs`: pairs (x_i, x_j) of images of one split whose parameters differ by
   exactly ``interval`` along one axis (wrapping with its period) and agree on the others.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
-from aeai_lib.data import pole
+from aeai_lib.data import objects, pole
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.validation import check_alphas, check_choice, check_positive_int, is_real_number
 
@@ -145,8 +146,12 @@ def split_indices(dataset: ImageDataset, split: str) -> torch.Tensor:
 
 def grid_step(dataset: ImageDataset, axis: str | None = None) -> float | None:
     """The smallest positive spacing of the parameter values along ``axis`` (periodic: the
-    wrap-around gap counts too), or None when the axis has a single value."""
+    wrap-around gap counts too), or None when the axis has a single value. The objects'
+    azimuth grid is the one they were rendered on (the spec's step), even when off-grid
+    views were added (validation pairs)."""
     column = axis_column(dataset, axis)
+    if objects.is_objects(dataset.name) and dataset.param_names[column] == "angle":
+        return objects.parse_spec(dataset.name).step
     values = torch.unique(dataset.params[:, column].double().round(decimals=PARAM_DECIMALS))
     gaps = values.diff()
     period = dataset.param_periods[column]
@@ -289,7 +294,9 @@ def interval_pairs(
 
 
 def is_rendered(dataset: ImageDataset) -> bool:
-    """True for the pole dataset, whose true images exist at any continuous parameters."""
+    """True for the pole dataset, a continuous scene whose protocol renders the truth at every
+    alpha. The objects, rendered too, are judged like a folder: on their grid of views
+    (:func:`true_paths` renders only the alphas that fall between views)."""
     return dataset.name == "pole" and tuple(dataset.param_names) == ("theta", "phi")
 
 
@@ -299,9 +306,10 @@ def true_paths(
     """The exact in-between images at parameters ``p(a) = p_i + a * displacement``.
 
     The pole is rendered with :func:`aeai_lib.data.pole.render` at the dataset's size (theta
-    linear, phi along the signed interval). Other datasets (folders of views) take the
-    dataset image whose parameters equal p(a) (to PARAM_DECIMALS), already resized like the
-    dataset; an alpha that falls between views raises ValueError.
+    linear, phi along the signed interval). Datasets of views take the dataset image whose
+    parameters equal p(a) (to PARAM_DECIMALS), already resized like the dataset; an alpha
+    that falls between views is rendered for the objects (:func:`aeai_lib.data.objects.render`)
+    and raises ValueError for a folder.
 
     Returns:
         float32 (P, A, C, H, W) in [0, 1]; alpha 0 and 1 give the dataset's x_i and x_j.
@@ -312,27 +320,29 @@ def true_paths(
     flat = params.reshape(n_pairs * n_alphas, -1)
     if is_rendered(dataset):
         images = pole.render(flat[:, 0], flat[:, 1], dataset.size)
-    else:
-        lookup = {
-            key: index
-            for index, key in enumerate(_param_keys(dataset.params, dataset.param_periods))
-        }
-        keys = _param_keys(flat, dataset.param_periods)
-        missing = [position for position, key in enumerate(keys) if key not in lookup]
-        if missing:
-            alpha = alphas[missing[0] % n_alphas].item()
-            where = ", ".join(
-                f"{name}={value:g}"
-                for name, value in zip(dataset.param_names, flat[missing[0]].tolist(), strict=True)
-            )
-            step = grid_step(dataset, pairs.axis)
-            views = round(pairs.interval / step) if step else 1
-            raise ValueError(
-                f"alpha {alpha:g} falls between the views of {dataset.name!r}: no image has "
-                f"{where}; use alphas that land on the grid, e.g. alpha_grid({views}) for an "
-                f"interval of {pairs.interval:g} on a {step or 0:g} {pairs.axis} grid"
-            )
-        images = dataset.images[torch.tensor([lookup[key] for key in keys], dtype=torch.int64)]
+        return images.reshape(n_pairs, n_alphas, *images.shape[1:])
+    lookup = {
+        key: index for index, key in enumerate(_param_keys(dataset.params, dataset.param_periods))
+    }
+    keys = _param_keys(flat, dataset.param_periods)
+    missing = [position for position, key in enumerate(keys) if key not in lookup]
+    if missing and not objects.is_objects(dataset.name):
+        alpha = alphas[missing[0] % n_alphas].item()
+        where = ", ".join(
+            f"{name}={value:g}"
+            for name, value in zip(dataset.param_names, flat[missing[0]].tolist(), strict=True)
+        )
+        step = grid_step(dataset, pairs.axis)
+        views = round(pairs.interval / step) if step else 1
+        raise ValueError(
+            f"alpha {alpha:g} falls between the views of {dataset.name!r}: no image has "
+            f"{where}; use alphas that land on the grid, e.g. alpha_grid({views}) for an "
+            f"interval of {pairs.interval:g} on a {step or 0:g} {pairs.axis} grid"
+        )
+    images = dataset.images[torch.tensor([lookup.get(key, 0) for key in keys], dtype=torch.int64)]
+    if missing:
+        off_grid = flat[missing]  # the objects' views between views: rendered
+        images[missing] = objects.render(dataset.name, off_grid[:, 0], off_grid[:, 1], dataset.size)
     return images.reshape(n_pairs, n_alphas, *images.shape[1:])
 
 
