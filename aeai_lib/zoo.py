@@ -135,6 +135,15 @@ RUNS: dict[str, RunSpec] = {
     "lines_beta_vae": RunSpec("lines", "beta-vae", steps=_LINES_STEPS, shipped=False),
     "lines_gaia": RunSpec("lines", "gaia", steps=_LINES_STEPS, shipped=False),
     "lines_amr": RunSpec("lines", "amr", steps=_LINES_STEPS, shipped=False),
+    # The rotating objects (aeai_lib.data.objects, COIL-100's protocol) at two sizes, since
+    # AEAI's gap to AE may grow with the number of objects; the same 2000 steps, so only
+    # rendering and evaluation grow. Trained on demand until their seeds land.
+    "objects_ae": RunSpec("objects", "ae", steps=_POLE_STEPS, shipped=False),
+    "objects_ae_a_c": RunSpec("objects", "ae", _A | _C, steps=_POLE_STEPS, shipped=False),
+    "objects_aeai": RunSpec("objects", "aeai", steps=_POLE_STEPS, shipped=False),
+    "objects50_ae": RunSpec("objects:50", "ae", steps=_POLE_STEPS, shipped=False),
+    "objects50_ae_a_c": RunSpec("objects:50", "ae", _A | _C, steps=_POLE_STEPS, shipped=False),
+    "objects50_aeai": RunSpec("objects:50", "aeai", steps=_POLE_STEPS, shipped=False),
 }
 
 

@@ -22,6 +22,16 @@ def test_every_baseline_has_a_pole_and_a_lines_run_with_the_aes_training_setting
             assert spec.train_config() == reference.train_config()  # only the method differs
 
 
+def test_the_objects_runs_compare_ae_ae_a_c_and_aeai_at_two_sizes_with_one_setting() -> None:
+    for prefix, dataset in (("objects", "objects"), ("objects50", "objects:50")):
+        runs = {suffix: RUNS[f"{prefix}_{suffix}"] for suffix in ("ae", "ae_a_c", "aeai")}
+        assert {spec.dataset for spec in runs.values()} == {dataset}
+        assert [spec.method for spec in runs.values()] == ["ae", "ae", "aeai"]
+        assert runs["ae_a_c"].options == RUNS["pole_ae_a_c"].options
+        configs = {spec.train_config() for spec in runs.values()}
+        assert configs == {RUNS["pole_ae"].train_config()}  # only the losses differ
+
+
 def test_quick_runs_have_files_of_their_own() -> None:
     assert run_path("pole_acai", 1) == zoo.RUNS_DIR / "pole_acai_seed1.pt"
     assert run_path("pole_acai", 1, 32, 50) == zoo.RUNS_DIR / "pole_acai_seed1_32px_50steps.pt"
