@@ -76,6 +76,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         f"its Table 1 reading is the median of the last 20); 0: never (default: "
         f"{LINES_BENCHMARK_EVERY})",
     )
+    trainer.add_argument(
+        "--benchmark-from",
+        type=int,
+        default=0,
+        help="on lines, read the benchmark only from this many steps on, e.g. over the last 20 "
+        "readings only (default: 0, from the start)",
+    )
     trainer.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     trainer.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     trainer.add_argument("--no-progress", action="store_true")
@@ -91,6 +98,7 @@ def _train(args: argparse.Namespace) -> int:
         torch.set_num_threads(check_positive_int("--threads", args.threads))
     check_choice("--architecture", args.architecture, ARCHITECTURES)
     every = check_positive_int("--benchmark-every", args.benchmark_every, minimum=0)
+    start = check_positive_int("--benchmark-from", args.benchmark_from, minimum=0)
     dataset = load_dataset(args.dataset, size=args.image_size)
     model_config = default_model_config(dataset, args.latent_dim, args.architecture)
     result = train(
@@ -101,7 +109,7 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint=args.out,
         resume=args.resume,
         progress=not args.no_progress,
-        monitor=training_monitor(dataset, every),
+        monitor=training_monitor(dataset, every, start),
     )
     print(
         f"trained {method.label} on {dataset.name} for {config.steps} steps in "

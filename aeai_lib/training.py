@@ -71,6 +71,8 @@ class Monitor:
     Attributes:
         every: read it after every this many steps (steps done: every, 2 every, ...) and
             after the last step; an integer >= 1.
+        start: read it only from this many steps done on (0: from the start), e.g. only over
+            the end of a run, where ACAI's Table 1 takes its median.
         measure: the trained model (eval mode, no gradients) -> ``{name: value}`` floats. It
             must draw nothing from the training run's generator (a fixed set of pairs), so
             that a run with a monitor trains exactly as one without.
@@ -81,9 +83,17 @@ class Monitor:
 
     every: int
     measure: Callable[[AutoencoderModel], dict[str, float]]
+    start: int = 0
 
     def __post_init__(self) -> None:
         check_positive_int("every", self.every)
+        check_positive_int("start", self.start, minimum=0)
+
+    def due(self, steps_done: int, total_steps: int) -> bool:
+        """Whether to read the benchmark after ``steps_done`` of ``total_steps`` steps."""
+        if steps_done == total_steps:
+            return True
+        return steps_done >= self.start and steps_done % self.every == 0
 
 
 @dataclass(frozen=True)
@@ -407,7 +417,7 @@ def train(
             )
         for name in stepped:
             optimizers[name].step()
-        if monitor is not None and ((step + 1) % monitor.every == 0 or step + 1 == config.steps):
+        if monitor is not None and monitor.due(step + 1, config.steps):
             with inference(model):
                 measured = monitor.measure(model)
             for name, value in {"step": float(step + 1), **measured}.items():

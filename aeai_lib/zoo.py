@@ -18,7 +18,7 @@ from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data import load_dataset
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.device import pick_device
-from aeai_lib.evaluation.lines_benchmark import training_monitor
+from aeai_lib.evaluation.lines_benchmark import LINES_BENCHMARK_EVERY, training_monitor
 from aeai_lib.methods import AEAIOptions, Method, make_method
 from aeai_lib.models import AutoencoderModel, ModelConfig
 from aeai_lib.training import TrainConfig, default_model_config, train
@@ -44,6 +44,9 @@ class RunSpec:
         model: :class:`~aeai_lib.models.ModelConfig` choices other than the dataset's
             defaults (:func:`~aeai_lib.training.default_model_config`), e.g.
             ``{"architecture": "acai"}``.
+        benchmark_every: on lines, steps between readings of ACAI's benchmark during
+            training (:func:`~aeai_lib.evaluation.lines_benchmark.training_monitor`).
+        benchmark_from: on lines, the first step of those readings (0: from the start).
         label: its row label in tables of several runs, where the method's label alone
             would mislead ("" for the method's).
         shipped: whether its seed-0 checkpoint ships in ``data/checkpoints/`` (with the
@@ -58,6 +61,8 @@ class RunSpec:
     lr: float = TrainConfig.lr
     settings: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    benchmark_every: int = LINES_BENCHMARK_EVERY
+    benchmark_from: int = 0
     label: str = ""
     shipped: bool = True
 
@@ -67,8 +72,14 @@ class RunSpec:
         def flags(values: dict[str, Any]) -> list[str]:
             return [f"--{name.replace('_', '-')}={value}" for name, value in values.items()]
 
+        benchmark = {}
+        if self.benchmark_every != LINES_BENCHMARK_EVERY:
+            benchmark["benchmark_every"] = self.benchmark_every
+        if self.benchmark_from:
+            benchmark["benchmark_from"] = self.benchmark_from
         return [
-            *("--dataset", self.dataset, *flags(self.model), "--method", self.method),
+            *("--dataset", self.dataset, *flags(self.model), *flags(benchmark)),
+            *("--method", self.method),
             *flags(self.options),
             *("--steps", str(self.steps), "--lr", str(self.lr), *flags(self.settings)),
         ]
@@ -93,7 +104,8 @@ _DEFAULTS = AEAIOptions()
 _A = {"lambda_adv": _DEFAULTS.lambda_adv}
 _C = {"lambda_cycle": _DEFAULTS.lambda_cycle}
 _S = {"lambda_smooth": _DEFAULTS.lambda_smooth}
-_POLE_STEPS, _LINES_STEPS = 2000, 2000
+_POLE_STEPS = 2000
+_LINES = {"steps": 2000}
 RUNS: dict[str, RunSpec] = {
     # AEAI's ablations: the plain AE plus each term alone, A+C, and all four (the "aeai"
     # preset); every term at full AEAI's weight, every other option at AEAI's defaults.
@@ -115,13 +127,13 @@ RUNS: dict[str, RunSpec] = {
         settings={"adversary_lr": 1e-3},
         label="AE+A, collapse lesson",
     ),  # fmt: skip
-    "lines_ae": RunSpec("lines", "ae", steps=_LINES_STEPS),
+    "lines_ae": RunSpec("lines", "ae", **_LINES),
     # Not shipped yet (compute: issue #10); trained on demand.
-    "lines_ae_a": RunSpec("lines", "ae", _A, steps=_LINES_STEPS, shipped=False),
-    "lines_ae_c": RunSpec("lines", "ae", _C, steps=_LINES_STEPS, shipped=False),
-    "lines_ae_s": RunSpec("lines", "ae", _S, steps=_LINES_STEPS, shipped=False),
-    "lines_ae_a_c": RunSpec("lines", "ae", _A | _C, steps=_LINES_STEPS, shipped=False),
-    "lines_aeai": RunSpec("lines", "aeai", steps=_LINES_STEPS),
+    "lines_ae_a": RunSpec("lines", "ae", _A, **_LINES, shipped=False),
+    "lines_ae_c": RunSpec("lines", "ae", _C, **_LINES, shipped=False),
+    "lines_ae_s": RunSpec("lines", "ae", _S, **_LINES, shipped=False),
+    "lines_ae_a_c": RunSpec("lines", "ae", _A | _C, **_LINES, shipped=False),
+    "lines_aeai": RunSpec("lines", "aeai", **_LINES),
     # The AEAI paper's baselines (issue #12), each with its paper's defaults (methods/<name>.py)
     # and the training settings of the runs above, so that only the method differs. Not shipped
     # yet (compute: issue #12); trained on demand, e.g. by notebook 10.
@@ -130,11 +142,11 @@ RUNS: dict[str, RunSpec] = {
     "pole_beta_vae": RunSpec("pole", "beta-vae", steps=_POLE_STEPS, shipped=False),
     "pole_gaia": RunSpec("pole", "gaia", steps=_POLE_STEPS, shipped=False),
     "pole_amr": RunSpec("pole", "amr", steps=_POLE_STEPS, shipped=False),
-    "lines_aae": RunSpec("lines", "aae", steps=_LINES_STEPS, shipped=False),
-    "lines_acai": RunSpec("lines", "acai", steps=_LINES_STEPS, shipped=False),
-    "lines_beta_vae": RunSpec("lines", "beta-vae", steps=_LINES_STEPS, shipped=False),
-    "lines_gaia": RunSpec("lines", "gaia", steps=_LINES_STEPS, shipped=False),
-    "lines_amr": RunSpec("lines", "amr", steps=_LINES_STEPS, shipped=False),
+    "lines_aae": RunSpec("lines", "aae", **_LINES, shipped=False),
+    "lines_acai": RunSpec("lines", "acai", **_LINES, shipped=False),
+    "lines_beta_vae": RunSpec("lines", "beta-vae", **_LINES, shipped=False),
+    "lines_gaia": RunSpec("lines", "gaia", **_LINES, shipped=False),
+    "lines_amr": RunSpec("lines", "amr", **_LINES, shipped=False),
     # The rotating objects (aeai_lib.data.objects, COIL-100's protocol) at two sizes, since
     # AEAI's gap to AE may grow with the number of objects; the same 2000 steps, so only
     # rendering and evaluation grow. Trained on demand until their seeds land.
@@ -212,7 +224,7 @@ def load_or_train(
             checkpoint=path,
             resume=True,
             progress=progress,
-            monitor=training_monitor(dataset),
+            monitor=training_monitor(dataset, spec.benchmark_every, spec.benchmark_from),
         )
     record = load_checkpoint(path)
     model = model_from_record(record, pick_device(device))

@@ -132,6 +132,7 @@ def test_help_comes_from_the_attribute_docstrings() -> None:
         (["--method", "aeai", "--config", "missing.json"], "no options file at missing.json"),
         (["--method", "ae", "--batch-size", "1"], "batch_size must be >= 2"),
         (["--method", "ae", "--lr", "fast"], "option lr expects float, got 'fast'"),
+        (["--method", "ae", "--benchmark-from", "-5"], "--benchmark-from must be"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -51,6 +51,13 @@ def test_the_readings_are_kept_in_the_checkpoint_and_continued_on_resume(
     assert load_checkpoint(path)["readings"] == whole.readings
 
 
+def test_a_monitor_with_a_start_reads_only_from_that_step_on_and_after_the_last(small_lines):
+    watched = _run(small_lines, 7, monitor=lines_monitor(2, n_pairs=4, start=4))
+    assert watched.readings["step"] == [4.0, 6.0, 7.0]
+    with pytest.raises(ValueError, match="start"):
+        Monitor(2, lambda model: {}, start=-1)
+
+
 def test_the_monitor_reads_the_model_in_eval_mode_and_returns_it_to_training(small_lines):
     modes = []
 
@@ -90,4 +97,5 @@ def test_only_lines_runs_get_a_monitor(tmp_path: Path) -> None:
     assert training_monitor(load_dataset("pole", size=32)) is None
     lines = lines_dataset(n_train=8, n_test=8, cache_dir=tmp_path)
     assert training_monitor(lines).every == 500 and training_monitor(lines, 0) is None
+    assert training_monitor(lines, 100, 8100).start == 8100
     assert default_model_config(lines, architecture="acai").latent_dim == 64

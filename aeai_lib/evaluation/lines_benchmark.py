@@ -256,10 +256,13 @@ def lines_benchmark(
     }
 
 
-def lines_monitor(every: int, size: int = 32, n_pairs: int = N_PAIRS, seed: int = 0) -> Monitor:
+def lines_monitor(
+    every: int, size: int = 32, n_pairs: int = N_PAIRS, seed: int = 0, start: int = 0
+) -> Monitor:
     """The lines benchmark read during training (:class:`aeai_lib.training.Monitor`), as
     ACAI reads it for its Table 1: ``n_pairs`` interpolations of N_STEPS steps (lerp) between
-    fixed pairs of true lines drawn with ``seed``, scored every ``every`` steps.
+    fixed pairs of true lines drawn with ``seed``, scored every ``every`` steps from ``start``
+    steps done on (and after the last step).
 
     Returns:
         a Monitor whose readings are ``mean_distance`` and ``smoothness`` (NaN when undefined).
@@ -272,15 +275,17 @@ def lines_monitor(every: int, size: int = 32, n_pairs: int = N_PAIRS, seed: int 
         scores = lines_benchmark(paths, require_smoothness=False)
         return {"mean_distance": scores["mean_distance"], "smoothness": scores["smoothness"]}
 
-    return Monitor(every, measure)
+    return Monitor(every, measure, start)
 
 
-def training_monitor(dataset: ImageDataset, every: int = LINES_BENCHMARK_EVERY) -> Monitor | None:
+def training_monitor(
+    dataset: ImageDataset, every: int = LINES_BENCHMARK_EVERY, start: int = 0
+) -> Monitor | None:
     """The monitor a training run on ``dataset`` gets: :func:`lines_monitor` every ``every``
-    steps on the lines dataset; None on other data or when ``every`` is 0."""
+    steps from ``start`` on, on the lines dataset; None on other data or when ``every`` is 0."""
     if dataset.name != "lines" or every == 0:
         return None
-    return lines_monitor(every, dataset.size)
+    return lines_monitor(every, dataset.size, start=start)
 
 
 def table1_reading(
