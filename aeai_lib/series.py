@@ -84,8 +84,9 @@ def run_series(
 ) -> list[NotebookRun]:
     """Execute ``notebooks`` (default: the whole series) in order and write ``summary.json``.
 
-    ``parameters`` are injected into every notebook after its ``parameters`` cell (papermill
-    warns about names a notebook does not declare): pass shared names such as ``seed``.
+    ``parameters`` are injected into every notebook after its ``parameters`` cell: each
+    must be a parameter of every notebook, as each notebook's check refuses names its
+    ``parameters`` cell does not define (:func:`aeai_lib.notebook.injected_parameters`).
 
     Raises:
         ValueError: before any notebook runs, when ``out_dir`` is an existing file or
