@@ -16,6 +16,8 @@ from typing import Any
 RESUME_MAY_CHANGE = ("steps", "device", "checkpoint_every", "diagnostics_every")
 """Fields of :class:`~aeai_lib.training.TrainConfig` that a resumed run may change: more steps
 (never fewer than done), the device, and how often checkpoints and diagnostics are written."""
+
+
 class _NotSet:
     def __repr__(self) -> str:
         return "(not set)"
@@ -91,8 +93,7 @@ def check_resumable(
     if not differences:
         return
     listed = "; ".join(
-        f"{name}: checkpoint {saved!r}, this run {wanted!r}"
-        for name, saved, wanted in differences
+        f"{name}: checkpoint {saved!r}, this run {wanted!r}" for name, saved, wanted in differences
     )
     raise ValueError(
         f"cannot resume {str(path)!r}: it was trained with other settings ({listed}); pass the "

@@ -301,7 +301,9 @@ def train(
                 "train to a new --out path"
             )
         method_record = {"name": method.name, "options": method.options_dict()}
-        check_resumable(checkpoint, record, dataset.name, method_record, model_config.to_dict(), config)
+        check_resumable(
+            checkpoint, record, dataset.name, method_record, model_config.to_dict(), config
+        )
         if record["step"] > config.steps:
             raise ValueError(
                 f"cannot resume: {checkpoint} has already trained {record['step']} steps, more "
