@@ -59,7 +59,7 @@ def open_atomic(path: str | Path, error: type[WriteError] = WriteError) -> Itera
 def write_bytes_atomic(
     path: str | Path, data: bytes | memoryview, error: type[WriteError] = WriteError
 ) -> Path:
-    """Write ``data`` to ``path`` atomically; return the path (WriteError as :func:`open_atomic`)."""
+    """Write ``data`` to ``path`` atomically; return the path (errors: :func:`open_atomic`)."""
     with open_atomic(path, error) as file:
         file.write(data)
     return Path(path)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aeai_lib.kernels import kernel_start_failure
 from aeai_lib.notebook import SUMMARY_PREFIX
 from aeai_lib.validation import check_output_folder
 
@@ -72,7 +73,7 @@ def run_notebook(
             path.stem,
             False,
             time.perf_counter() - started,
-            error=message[-1] if message else type(error).__name__,
+            error=kernel_start_failure(error) or (message[-1] if message else type(error).__name__),
         )
     return NotebookRun(path.stem, True, time.perf_counter() - started, read_summary(output_path))
 
