@@ -352,3 +352,24 @@ def test_an_oversized_image_is_refused_from_its_header_by_name_and_size(
     _png_header(coil / "obj9__0.png", side, side)
     with pytest.raises(ValueError, match=rf"obj9__0.png' is {side}x{side} pixels .*shrink it"):
         load_folder(coil)
+
+
+def test_the_cli_refuses_unreadable_files_by_name_or_skips_them_printing_the_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from aeai_lib.cli import main
+
+    folder = tmp_path / "views"
+    folder.mkdir()
+    for angle in range(0, 360, 30):
+        write(folder / f"obj1__{angle}.png", mode="L", size=32, value=angle // 2)
+    names = _break_links(folder, 4)
+    argv = ["train", "--method", "ae", "--steps", "1", "--batch-size", "4", "--no-progress"]
+    argv += ["--dataset", f"folder:{folder}", "--out", str(tmp_path / "m.pt")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and names[0] in err, err
+    assert main([*argv, "--skip-unreadable"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("warning: skipped 4 of the 12 image files in ") and names[0] in err

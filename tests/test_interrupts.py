@@ -62,6 +62,13 @@ def _images(folder: Path, n: int = 12, size: int = 32) -> Path:
     return folder
 
 
+def _cli_run(tmp_path: Path, checkpoint_every: int) -> tuple[Path, list[str]]:
+    """The checkpoint path and the argv of a 6-step CLI run on a folder of 12 images."""
+    folder, out = _images(tmp_path / "views"), tmp_path / "run.pt"
+    argv = [*TRAIN, "--dataset", f"folder:{folder}", "--out", str(out)]
+    return out, [*argv, "--checkpoint-every", str(checkpoint_every)]
+
+
 def _one_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
@@ -121,9 +128,7 @@ def test_deferred_interrupts_record_ctrl_c_and_restore_the_handler() -> None:
 def test_ctrl_c_in_the_cli_prints_one_line_with_the_resume_command_and_exits_130(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = _images(tmp_path / "views")
-    out = tmp_path / "run.pt"
-    argv = [*TRAIN, "--dataset", f"folder:{folder}", "--out", str(out), "--checkpoint-every", "0"]
+    out, argv = _cli_run(tmp_path, checkpoint_every=0)
     pressed = []
 
     def monitor_pressing_ctrl_c(dataset, every):  # the CLI's monitor, read after every step
@@ -190,9 +195,7 @@ def test_a_failed_write_keeps_the_last_checkpoint_and_names_path_and_cause(
 def test_a_failed_write_in_the_cli_is_one_line_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = _images(tmp_path / "views")
-    out = tmp_path / "run.pt"
-    argv = [*TRAIN, "--dataset", f"folder:{folder}", "--out", str(out), "--checkpoint-every", "2"]
+    out, argv = _cli_run(tmp_path, checkpoint_every=2)
     _disk_full_on(monkeypatch, write=2)
     assert main(argv) == 1
     line = _one_line(capsys.readouterr().err)
