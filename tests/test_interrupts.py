@@ -125,13 +125,22 @@ def test_deferred_interrupts_record_ctrl_c_and_restore_the_handler() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_an_error_in_a_step_restores_the_ctrl_c_handler(blob_dataset: ImageDataset) -> None:
+    def fail(steps_done: int, model) -> None:
+        raise RuntimeError("a failing step")
+
+    with pytest.raises(RuntimeError, match="a failing step"):
+        _train(blob_dataset, 3, callback=fail)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_in_the_cli_prints_one_line_with_the_resume_command_and_exits_130(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, argv = _cli_run(tmp_path, checkpoint_every=0)
     pressed = []
 
-    def monitor_pressing_ctrl_c(dataset, every):  # the CLI's monitor, read after every step
+    def monitor_pressing_ctrl_c(*args, **kwargs):  # the CLI's monitor, read every step
         def measure(model) -> dict[str, float]:
             pressed.append(1)
             if len(pressed) == 4:
