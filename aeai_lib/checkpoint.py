@@ -11,10 +11,10 @@ A checkpoint is a dict of tensors and plain Python values:
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import re
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 import aeai_lib
+from aeai_lib.atomic import WriteError, write_bytes_atomic
 from aeai_lib.validation import check_output_file
 
 FORMAT = "aeai_lib.checkpoint"
@@ -32,6 +33,18 @@ FORMAT_VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used: corrupt, truncated, foreign or incompatible."""
+
+
+class CheckpointWriteError(WriteError):
+    """A checkpoint that could not be written (disk full, quota, I/O error): an ``OSError``
+    naming the path and the cause; the previous checkpoint at that path is kept."""
+
+    def __str__(self) -> str:
+        return (
+            f"cannot write the checkpoint {str(self.filename)!r}: {self.strerror}; the previous "
+            "checkpoint there (if any) is kept and can be resumed: free some space or pass "
+            "another --out, then rerun with --resume"
+        )
 
 
 def _loadable(value: Any, where: str) -> Any:
@@ -75,6 +88,8 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
     Raises:
         TypeError: a value ``torch.load(weights_only=True)`` would refuse.
         ValueError: ``path`` is a folder or cannot be created.
+        CheckpointWriteError: an ``OSError`` (disk full, quota, I/O error) while writing; the
+            message names the path and the cause, and the previous file at ``path`` is kept.
     """
     path = check_output_file(path, "checkpoint path")
     record = _loadable(
@@ -86,20 +101,9 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> Path:
         },
         "checkpoint",
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        with os.fdopen(handle, "wb") as tmp_file:
-            torch.save(record, tmp_file)
-            tmp_file.flush()
-            os.fsync(tmp_file.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()  # serialised first, so that a failed write is an OSError, not
+    torch.save(record, buffer)  # torch's "unexpected pos" RuntimeError that hides the cause
+    write_bytes_atomic(path, buffer.getbuffer(), CheckpointWriteError)
     return path
 
 

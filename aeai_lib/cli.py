@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
+from aeai_lib.atomic import WriteError
 from aeai_lib.checkpoint import CheckpointError
 from aeai_lib.cli_options import (
     add_method_arguments,
@@ -41,7 +44,9 @@ from aeai_lib.device import pick_device
 from aeai_lib.evaluation.ground_truth import SPLITS
 from aeai_lib.evaluation.lines_benchmark import LINES_BENCHMARK_EVERY, training_monitor
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS
+from aeai_lib.interrupts import INTERRUPTED_EXIT_CODE, TrainingInterrupted
 from aeai_lib.models import ARCHITECTURES
+from aeai_lib.resume import resume_may_change_help
 from aeai_lib.training import NonFiniteLossError, default_model_config, train
 from aeai_lib.validation import (
     check_choice,
@@ -84,7 +89,18 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "readings only (default: 0, from the start)",
     )
     trainer.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
-    trainer.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    trainer.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --out if it exists, with the checkpoint's settings; only "
+        f"{resume_may_change_help()} may change (Ctrl-C saves the steps done to --out)",
+    )
+    trainer.add_argument(
+        "--skip-unreadable",
+        action="store_true",
+        help="with folder:PATH, skip image files that cannot be read (broken links, no "
+        "permission, damaged) and print how many, instead of refusing the folder",
+    )
     trainer.add_argument("--no-progress", action="store_true")
     add_method_arguments(trainer)
     add_train_config_arguments(trainer)
@@ -99,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
     check_choice("--architecture", args.architecture, ARCHITECTURES)
     every = check_positive_int("--benchmark-every", args.benchmark_every, minimum=0)
     start = check_positive_int("--benchmark-from", args.benchmark_from, minimum=0)
-    dataset = load_dataset(args.dataset, size=args.image_size)
+    dataset = load_dataset(args.dataset, size=args.image_size, skip_unreadable=args.skip_unreadable)
     model_config = default_model_config(dataset, args.latent_dim, args.architecture)
     result = train(
         dataset,
@@ -322,10 +338,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 for bad input, with a one-line message)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
-        _check_before_work(args)
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # restored on exit
+            _check_before_work(args)
+            return args.run(args)
     except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except WriteError as error:  # disk full, quota, I/O error: not the user's input
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except TrainingInterrupted as stop:
+        resume = argv if "--resume" in argv else [*argv, "--resume"]
+        how = (
+            f"; resume with: {shlex.join(['python', '-m', 'aeai_lib', *resume])}"
+            if stop.checkpoint is not None
+            else ""
+        )
+        print(f"{stop}{how}", file=sys.stderr)
+        return INTERRUPTED_EXIT_CODE
+    except KeyboardInterrupt:
+        print(f"interrupted by Ctrl-C before {args.command} finished", file=sys.stderr)
+        return INTERRUPTED_EXIT_CODE
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as the CLI does: ``warning: MESSAGE``, one line, without its source."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)

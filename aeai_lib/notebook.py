@@ -9,12 +9,16 @@ the executed notebook.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 SUMMARY_PREFIX = "SUMMARY "
+INJECTED_HEADER = "# Parameters"
+"""The first line of the cell papermill injects after a notebook's ``parameters`` cell (its
+Python translator's ``codify``), followed by one ``name = value`` line per parameter."""
 
 
 class ParameterError(ValueError):
@@ -109,14 +113,43 @@ class Parameter:
             check_parameter(name, value, self.kind, **limits)
 
 
+def injected_parameters(namespace: Mapping[str, Any]) -> list[str]:
+    """The names papermill injected into a running notebook, in order, read from the cell it
+    injected (first line :data:`INJECTED_HEADER`) in IPython's input history (``In`` in the
+    notebook's ``globals()``); empty outside papermill or outside IPython."""
+    history = namespace.get("In", [])
+    names: list[str] = []
+    for source in history if isinstance(history, list) else []:
+        if not (isinstance(source, str) and source.startswith(INJECTED_HEADER + "\n")):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            names += [t.id for t in targets if isinstance(t, ast.Name) and t.id not in names]
+    return names
+
+
 def check_parameters(namespace: Mapping[str, Any], specs: Mapping[str, Parameter]) -> None:
     """Check every parameter of ``specs`` as ``namespace`` (a notebook's ``globals()``) holds it.
 
     Raises:
-        ParameterError: for the first parameter of the wrong type or out of range, naming it.
+        ParameterError: a name papermill injected (:func:`injected_parameters`) that
+            ``specs`` lacks, e.g. a misspelt ``-p seeed 3`` that papermill only warns about
+            (all such names, and the parameters there are); else the first parameter of the
+            wrong type or out of range, naming it.
         ValueError: when ``namespace`` lacks a parameter of ``specs`` (the notebook and its
             specs disagree: a bug, not bad input).
     """
+    unknown = [name for name in injected_parameters(namespace) if name not in specs]
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))}: this notebook has no "
+            f"such parameter (papermill only warned 'Passed unknown parameter'); its "
+            f"parameters are: {', '.join(specs)}; check the spelling"
+        )
     missing = [name for name in specs if name not in namespace]
     if missing:
         raise ValueError(f"the notebook does not define the parameter(s) {missing}")

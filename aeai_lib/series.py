@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aeai_lib.kernels import kernel_start_failure
 from aeai_lib.notebook import SUMMARY_PREFIX
 from aeai_lib.validation import check_output_folder
 
@@ -72,7 +73,7 @@ def run_notebook(
             path.stem,
             False,
             time.perf_counter() - started,
-            error=message[-1] if message else type(error).__name__,
+            error=kernel_start_failure(error) or (message[-1] if message else type(error).__name__),
         )
     return NotebookRun(path.stem, True, time.perf_counter() - started, read_summary(output_path))
 
@@ -84,8 +85,9 @@ def run_series(
 ) -> list[NotebookRun]:
     """Execute ``notebooks`` (default: the whole series) in order and write ``summary.json``.
 
-    ``parameters`` are injected into every notebook after its ``parameters`` cell (papermill
-    warns about names a notebook does not declare): pass shared names such as ``seed``.
+    ``parameters`` are injected into every notebook after its ``parameters`` cell: each
+    must be a parameter of every notebook, as each notebook's check refuses names its
+    ``parameters`` cell does not define (:func:`aeai_lib.notebook.injected_parameters`).
 
     Raises:
         ValueError: before any notebook runs, when ``out_dir`` is an existing file or

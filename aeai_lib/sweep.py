@@ -30,8 +30,9 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from aeai_lib.atomic import write_text_atomic
+from aeai_lib.kernels import kernel_start_failure
 from aeai_lib.series import read_summary
-from aeai_lib.sweep_grid import SweepRun, plan_sweep
+from aeai_lib.sweep_grid import SweepRun, plan_sweep, sweep_hint
 from aeai_lib.sweep_results import write_results_csv
 from aeai_lib.validation import check_positive_int
 
@@ -123,10 +124,12 @@ def execute_run(notebook_json: str, cwd: str, run: SweepRun, runs_dir: str, thre
         )
         result.summary, result.status = read_summary(output), "ok"
     except papermill.PapermillExecutionError as error:
-        result.error = f"{error.ename}: {error.evalue}".splitlines()[0]
+        result.error = sweep_hint(f"{error.ename}: {error.evalue}".splitlines()[0])
         result.traceback = _ANSI.sub("", "\n".join(error.traceback))
     except Exception as error:  # the kernel died or timed out, a SUMMARY line is not JSON, ...
-        result.error = f"{type(error).__name__}: {error}".splitlines()[0]
+        result.error = (
+            kernel_start_failure(error) or f"{type(error).__name__}: {error}".splitlines()[0]
+        )
         result.traceback = traceback.format_exc()
     result.seconds = perf_counter() - started
     save_result(result, Path(runs_dir))

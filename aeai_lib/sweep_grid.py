@@ -9,6 +9,7 @@ any run starts.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import itertools
 import json
@@ -125,6 +126,7 @@ def check_grid(
             raise ValueError(
                 f"parameter {name!r} has an empty value list; give one or more: -p {name} V [V ...]"
             )
+        _check_list_values(name, values, defined[name])
         for value in values:
             try:
                 json.dumps(value)
@@ -133,6 +135,41 @@ def check_grid(
                     f"value {value!r} of parameter {name!r} is not JSON-serialisable; "
                     "use numbers, strings, booleans, None, lists and dicts"
                 ) from None
+
+
+def list_hint(name: str, items: Sequence[Any]) -> str:
+    """The ``-y`` form that gives one run the list ``items`` in a sweep, e.g.
+    ``-y 'dims: [[2, 16]]'``: the outer list holds the runs' values, each one a list."""
+    return f"-y '{name}: {json.dumps([list(items)])}'"
+
+
+def _check_list_values(name: str, values: Sequence[Any], parameter: Mapping[str, Any]) -> None:
+    """Refuse values that are all single items for a parameter whose default is a list: each
+    value of a sweep is one run's, so ``-y 'dims: [2, 16]'`` would give the runs ``dims=2``
+    and ``dims=16``, each refused by the notebook (papermill's ``-y 'dims: [2, 16]'`` is one
+    list; in a sweep, that list is ``-y 'dims: [[2, 16]]'``)."""
+    try:
+        default = ast.literal_eval(str(parameter.get("default", "")))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return
+    if isinstance(default, list) and not any(isinstance(value, list) for value in values):
+        raise ValueError(
+            f"parameter {name!r} takes a list (its default is {default!r}), but each value a "
+            f"sweep is given is one run's: {list(values)!r} would run {name}={values[0]!r} and "
+            f"so on; for one run with {name} = {list(values)!r}, write "
+            f"{list_hint(name, values)} (each further inner list is one more run)"
+        )
+
+
+_PAPERMILL_LIST_HINT = re.compile(r"-y '(\w+): \[\.\.\.\]' to papermill")
+
+
+def sweep_hint(error: str) -> str:
+    """A notebook's error with its papermill hint for a list parameter, ``-y 'dims: [...]'``,
+    put in the form that works in a sweep, ``-y 'dims: [[...]]'`` (one list per run)."""
+    return _PAPERMILL_LIST_HINT.sub(
+        r"-y '\1: [[...]]' to sweep (one inner list per run, e.g. -y '\1: [[2, 16]]')", error
+    )
 
 
 def expand_grid(grid: Mapping[str, Sequence[Any]], zip_values: bool = False) -> list[dict]:

@@ -35,9 +35,16 @@ from aeai_lib.data.registry import family
 from aeai_lib.data.validation import validation_images
 from aeai_lib.device import pick_device, seed_everything, to_device
 from aeai_lib.inference import inference, reconstruction_error
+from aeai_lib.interrupts import (
+    InterruptRequest,
+    TrainingInterrupted,
+    deferred_interrupts,
+    deferring_interrupts,
+)
 from aeai_lib.losses import reconstruction_loss
 from aeai_lib.methods.base import ADVERSARY, Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
+from aeai_lib.resume import check_resumable
 from aeai_lib.validation import (
     check_images,
     check_nonnegative,
@@ -217,28 +224,6 @@ def default_model_config(
     return ModelConfig(dataset.size, dataset.channels, dim, architecture)
 
 
-def _check_resumable(
-    record: dict, method: Method, model_config: ModelConfig, config: TrainConfig
-) -> None:
-    """Refuse to resume a checkpoint trained with other settings."""
-    saved_train = {k: v for k, v in record["train_config"].items() if k not in ("steps", "device")}
-    wanted_train = {k: v for k, v in asdict(config).items() if k not in ("steps", "device")}
-    mismatches = [
-        name
-        for name, saved, wanted in (
-            ("method", record["method"], {"name": method.name, "options": method.options_dict()}),
-            ("model", record["model_config"], model_config.to_dict()),
-            ("training settings", saved_train, wanted_train),
-        )
-        if saved != wanted
-    ]
-    if mismatches:
-        raise ValueError(
-            f"cannot resume: the checkpoint's {', '.join(mismatches)} differ from this run's; "
-            "pass the same settings, or write to a new checkpoint path"
-        )
-
-
 def check_trainable(dataset: ImageDataset) -> None:
     """Refuse, before any work, a dataset whose split left fewer than
     :data:`MIN_TRAIN_IMAGES` training images (e.g. a folder of one or two images)."""
@@ -273,7 +258,8 @@ def train(
         model_config: defaults to :func:`default_model_config` of the dataset.
         checkpoint: where to write the checkpoint (atomically) every ``checkpoint_every``
             steps and at the end; None keeps everything in memory.
-        resume: continue from ``checkpoint`` if it exists (its settings must match).
+        resume: continue from ``checkpoint`` if it exists; every setting must be the
+            checkpoint's but those of :data:`aeai_lib.resume.RESUME_MAY_CHANGE`.
         progress: show a tqdm progress bar (notebook-aware).
         callback: called after every step with the number of steps done and the model (in
             training mode, on its device), e.g. to evaluate on a schedule; returning True
@@ -287,6 +273,10 @@ def train(
             training images, a ``checkpoint`` path that is a folder or cannot be created,
             an unavailable ``config.device``, or images the model does not fit.
         NonFiniteLossError: a loss term became NaN or inf; the message names term and step.
+        TrainingInterrupted: Ctrl-C (SIGINT), after the step under way and the checkpoint
+            of the steps done (:mod:`aeai_lib.interrupts`); ``resume=True`` continues it.
+        CheckpointWriteError: the checkpoint could not be written (an ``OSError`` naming
+            path and cause); the previous checkpoint is kept and can be resumed.
     """
     check_trainable(dataset)
     if checkpoint is not None:
@@ -320,7 +310,10 @@ def train(
                 f"{checkpoint} was exported without optimiser state and cannot be resumed; "
                 "train to a new --out path"
             )
-        _check_resumable(record, method, model_config, config)
+        method_record = {"name": method.name, "options": method.options_dict()}
+        check_resumable(
+            checkpoint, record, dataset.name, method_record, model_config.to_dict(), config
+        )
         if record["step"] > config.steps:
             raise ValueError(
                 f"cannot resume: {checkpoint} has already trained {record['step']} steps, more "
@@ -385,7 +378,8 @@ def train(
         batch_idx = torch.randint(len(train_images), (config.batch_size,), generator=generator)
         return train_images[to_device(batch_idx, device)]
 
-    for step in bar:
+    request = InterruptRequest()  # Ctrl-C: finish the step, save (:mod:`aeai_lib.interrupts`)
+    for step in deferring_interrupts(bar, request):
         for _ in range(method.adversary_steps - 1):
             with autocast:
                 extra = method.adversary_losses(model, draw_batch(), step, generator)
@@ -434,12 +428,18 @@ def train(
         steps_done = step + 1
         if callback is not None and callback(steps_done, model):
             break
+        if request.requested:
+            bar.close()
+            if checkpoint is not None:
+                write_checkpoint(steps_done, {})
+            raise TrainingInterrupted(steps_done, config.steps, checkpoint)
     bar.close()
 
     model.eval()
     metrics = {"test_reconstruction_mse": reconstruction_error(model, dataset)}
     if checkpoint is not None:
-        write_checkpoint(steps_done, metrics)
+        with deferred_interrupts():  # a Ctrl-C now waits for the file to be complete
+            write_checkpoint(steps_done, metrics)
     return TrainingResult(
         model,
         method,

@@ -280,3 +280,96 @@ def test_name_records_the_absolute_folder(coil: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(coil.parent)
     data = load_folder(coil.name, size=16)
     assert data.name == f"folder:{coil}"
+
+
+# ---------------------------------------------------------------- unreadable and oversized files
+# (issue 27 rows 4 and 5: CAMMA-public/Endoscapes#3, scalableminds/webknossos-libs#892)
+
+
+def _break_links(folder: Path, count: int) -> list[str]:
+    """Turn the first ``count`` images of ``folder`` into links to files that do not exist."""
+    names = sorted(p.name for p in folder.glob("obj*.png"))[:count]
+    for name in names:
+        (folder / name).unlink()
+        (folder / name).symlink_to(folder / "gone" / name)
+    return names
+
+
+def test_a_folder_of_broken_links_names_them(coil: Path) -> None:
+    names = _break_links(coil, 8)
+    with pytest.raises(
+        ValueError, match=r"cannot read image files .*\(8 of the 8 image files\)"
+    ) as e:
+        load_folder(coil)
+    assert all(name in str(e.value) for name in names)
+    assert "broken link" in str(e.value) and "--skip-unreadable" not in str(e.value)
+
+
+def test_half_broken_links_are_refused_by_name_or_skipped_with_a_count(coil: Path) -> None:
+    names = _break_links(coil, 4)
+    with pytest.raises(ValueError, match=r"\(4 of the 8 image files\).*--skip-unreadable") as e:
+        load_folder(coil)
+    assert all(f"{name!r} (a broken link" in str(e.value) for name in names)
+    with pytest.warns(UserWarning, match=r"skipped 4 of the 8 image files") as caught:
+        data = load_folder(coil, skip_unreadable=True)
+    assert all(name in str(caught[0].message) for name in names)
+    assert len(data) == 4
+
+
+def test_an_image_without_read_permission_is_named(
+    coil: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = Image.open
+
+    def refuse_one(path, *args, **kwargs):  # as for a mode-000 file read by a non-root user
+        if Path(path).name == "obj1__0.png":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", refuse_one)
+    with pytest.raises(ValueError, match=r"'obj1__0.png' \(permission denied\)"):
+        load_folder(coil)
+
+
+def _png_header(path: Path, width: int, height: int) -> None:
+    """A PNG that declares width x height 8-bit RGB pixels and holds none (a header only)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [13500, 10000], ids=["over-2x-PIL-limit", "over-PIL-limit"])
+def test_an_oversized_image_is_refused_from_its_header_by_name_and_size(
+    coil: Path, side: int
+) -> None:
+    _png_header(coil / "obj9__0.png", side, side)
+    with pytest.raises(ValueError, match=rf"obj9__0.png' is {side}x{side} pixels .*shrink it"):
+        load_folder(coil)
+
+
+def test_the_cli_refuses_unreadable_files_by_name_or_skips_them_printing_the_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from aeai_lib.cli import main
+
+    folder = tmp_path / "views"
+    folder.mkdir()
+    for angle in range(0, 360, 30):
+        write(folder / f"obj1__{angle}.png", mode="L", size=32, value=angle // 2)
+    names = _break_links(folder, 4)
+    argv = ["train", "--method", "ae", "--steps", "1", "--batch-size", "4", "--no-progress"]
+    argv += ["--dataset", f"folder:{folder}", "--out", str(tmp_path / "m.pt")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and names[0] in err, err
+    assert main([*argv, "--skip-unreadable"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("warning: skipped 4 of the 12 image files in ") and names[0] in err

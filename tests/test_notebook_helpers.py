@@ -12,6 +12,7 @@ from aeai_lib.notebook import (
     Parameter,
     ParameterError,
     check_parameters,
+    injected_parameters,
     report_summary,
 )
 from aeai_lib.notebook_parameters import NOTEBOOK_PARAMETERS, check_notebook_parameters
@@ -83,3 +84,23 @@ def test_window_mean_averages_a_slice_of_steps() -> None:
         window_mean(history, "adversarial")
     with pytest.raises(ValueError, match=r"the window \[3:3\] holds no step of 'reconstruction'"):
         window_mean(history, "reconstruction", 3, 3)
+
+
+# ------------------------------------- unknown names through plain papermill (issue 27 row 6)
+
+
+def test_names_papermill_injected_that_the_specs_lack_are_refused_by_name() -> None:
+    from papermill.translators import PythonTranslator
+
+    injected = PythonTranslator.codify({"seeed": 3, "steps": 5, "alpah": 0.5})
+    history = ["", "steps = 10\nalpha = 1\n", injected, "check_parameters(globals(), SPECS)"]
+    namespace = GOOD | {"In": history, "seeed": 3, "alpah": 0.5}
+    assert injected_parameters(namespace) == ["seeed", "steps", "alpah"]
+    with pytest.raises(ParameterError) as error:
+        check_parameters(namespace, SPECS)
+    message = str(error.value)
+    assert "unknown parameter(s) 'seeed', 'alpah'" in message
+    assert "its parameters are: steps, alpha, priors, manifest" in message
+    # known names only, or no papermill (no injected cell): accepted
+    check_parameters(GOOD | {"In": ["", PythonTranslator.codify({"steps": 5})]}, SPECS)
+    assert injected_parameters(GOOD) == []

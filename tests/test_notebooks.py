@@ -293,6 +293,16 @@ def test_bad_parameter_stops_at_the_parameters_cell(name: str, tmp_path: Path) -
     assert repr(parameter_name) in error.value.evalue
 
 
+def test_a_misspelt_parameter_through_plain_papermill_is_refused_by_name(tmp_path: Path) -> None:
+    """``papermill 01.ipynb out.ipynb -p seeed 3`` only warned and ran with seed = 0 (issue 27
+    row 6, nteract/papermill#818); the notebook's own check now stops it, naming it."""
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        _execute("01_distribution_mismatch", {"seeed": 3}, tmp_path)
+    assert error.value.ename == "ParameterError"
+    assert "unknown parameter(s) 'seeed'" in error.value.evalue
+    assert "its parameters are: dims, n_samples, seed" in error.value.evalue
+
+
 # ---------------------------------------------------- list parameters (issue #16, row 10)
 
 

@@ -47,3 +47,59 @@ def test_an_output_folder_that_is_a_file_is_refused_before_any_notebook_runs(
     with pytest.raises(ValueError, match=r"'.*out' is a file, not a folder"):
         run_series(tmp_path / "out" / "sub", [notebook])
     assert not ran.exists()
+
+
+# ------------------------------------ a kernel that dies at start (issue 27 row 8, papermill#761)
+
+
+@pytest.fixture
+def kernel_without_ipykernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make kernel "python3" a kernelspec whose interpreter (a fresh venv) has no ipykernel."""
+    import json
+    import subprocess
+    import sys
+
+    venv = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    interpreter = venv / "bin" / "python"
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [str(interpreter), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "bare", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))  # searched first
+    return interpreter
+
+
+def test_a_kernel_that_dies_at_start_is_reported_with_its_error_interpreter_and_fix(
+    tmp_path: Path, write_notebook: Callable[..., Path], kernel_without_ipykernel: Path
+) -> None:
+    notebook = write_notebook(tmp_path / "00_any.ipynb", "print(1)")
+    (run,) = run_series(tmp_path / "out", [notebook])
+    assert not run.ok
+    assert "No module named ipykernel_launcher" in run.error
+    assert f"its interpreter: {kernel_without_ipykernel}" in run.error
+    assert f"{kernel_without_ipykernel} -m pip install ipykernel" in run.error
+    assert "choose another kernel" in run.error and "\n" not in run.error
+
+
+def test_sweep_reports_a_kernel_that_dies_at_start_the_same_way(
+    tmp_path: Path, write_notebook: Callable[..., Path], kernel_without_ipykernel: Path
+) -> None:
+    import nbformat
+
+    from aeai_lib.sweep import RunFailed, execute_run
+    from aeai_lib.sweep_grid import plan_sweep
+
+    notebook = write_notebook(tmp_path / "any.ipynb", "a = 1")
+    tagged = nbformat.read(notebook, as_version=4)
+    tagged.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(tagged, notebook)
+    (run,), code = plan_sweep(notebook, {"a": [2]})
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(RunFailed) as failure:  # as a dask worker runs it
+        execute_run(code, str(tmp_path), run, str(tmp_path / "runs"), threads=1)
+    error = failure.value.result.error
+    assert "No module named ipykernel_launcher" in error
+    assert f"its interpreter: {kernel_without_ipykernel}" in error

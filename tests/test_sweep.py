@@ -344,3 +344,32 @@ def test_format_table_shows_the_error_only_when_a_run_failed() -> None:
         "y",
         "error",
     ]
+
+
+# --- a list parameter (issue 27 row 7, nteract/papermill#396) ------------------------------
+
+
+def test_a_list_given_as_papermill_gives_it_is_refused_with_the_sweep_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    notebook = ROOT / "notebooks" / "01_distribution_mismatch.ipynb"
+    out = tmp_path / "out"
+    assert main(["sweep", str(notebook), "-y", "dims: [2, 16]", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "parameter 'dims' takes a list" in err and "write -y 'dims: [[2, 16]]'" in err
+    assert not out.exists()  # refused before any run
+    runs, _ = plan_sweep(notebook, parse_yaml_grid("dims: [[2, 16]]"))  # the hint's form works
+    assert [run.parameters for run in runs] == [{"dims": [2, 16]}]
+
+
+def test_a_runs_papermill_list_hint_is_given_in_the_sweep_form() -> None:
+    from aeai_lib.notebook import ParameterError, check_list_parameter
+    from aeai_lib.sweep_grid import sweep_hint
+
+    with pytest.raises(ParameterError) as error:
+        check_list_parameter("dims", 2, int)  # the notebook's own hint, for papermill
+    assert "-y 'dims: [...]' to papermill" in str(error.value)
+    hint = sweep_hint(f"ParameterError: {error.value}")
+    assert "-y 'dims: [[...]]' to sweep" in hint and "-y 'dims: [[2, 16]]'" in hint
+    assert "to papermill" not in hint

@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from itertools import pairwise
 from pathlib import Path
 
@@ -57,6 +58,10 @@ GRAYSCALE_MODES = ("1", "L", "LA", "La", "I", *SIXTEEN_BIT_MODES)
 ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 COIL_BACKGROUND = 0.0
 """COIL-100's background, black, on which transparent pixels are composited by default."""
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+"""Most pixels (width x height) of an image :func:`load_folder` decodes: PIL's own
+decompression-bomb threshold, 89,478,485 (about 0.27 GB decoded as 24-bit RGB). Larger images
+are refused from their header, before decoding, naming the file and its size."""
 WRITE_SPLITS = ("all", "train", "test")
 """Which views :func:`write_folder` writes."""
 
@@ -86,7 +91,11 @@ def _image_files(folder: Path, pattern: str) -> list[Path]:
         raise ValueError(f"image folder {str(folder)!r} does not exist; check the path")
     if not folder.is_dir():
         raise ValueError(f"{str(folder)!r} is a file, not a folder; pass the folder that holds it")
-    visible = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    visible = sorted(
+        p
+        for p in folder.iterdir()
+        if (p.is_file() or _broken_link(p)) and not p.name.startswith(".")
+    )
     files = [p for p in visible if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         seen = f"e.g. {visible[0].name!r}" if visible else "nothing"
@@ -116,16 +125,92 @@ def _parse(path: Path, regex: re.Pattern[str]) -> tuple[float, float]:
     return object_id, angle
 
 
+def _broken_link(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link to nothing."""
+    return path.is_symlink() and not path.exists()
+
+
+class UnreadableImage(ValueError):
+    """One image file that cannot be read: a broken link, no permission, damaged."""
+
+
 def _open(path: Path) -> Image.Image:
-    """Decode one image fully, or raise a ValueError naming the file."""
+    """Decode one image fully; :class:`UnreadableImage` naming the file when it cannot be
+    read, ValueError naming its size when it has more than :data:`MAX_PIXELS` pixels."""
+    if _broken_link(path):
+        raise UnreadableImage(f"{path.name!r} (a broken link to {os.readlink(path)!r})")
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
+            image = Image.open(path)  # reads the header only
+    except Image.DecompressionBombError:
+        image = None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UnreadableImage(f"{path.name!r} ({_reason(error)})") from None
+    width, height = image.size if image is not None else _header_size(path)
+    if image is None or width * height > MAX_PIXELS:
+        if image is not None:
+            image.close()
+        raise ValueError(
+            f"image {str(path)!r} is {width}x{height} pixels ({width * height / 1e6:.0f} "
+            f"megapixels), more than the {MAX_PIXELS / 1e6:.0f} megapixels this loader decodes "
+            "(PIL's decompression-bomb limit; the images are shrunk to at most 512x512 anyway): "
+            "shrink it first, or move it out of the folder"
+        )
+    try:
+        with image:
             image.load()
             return image.copy()
     except (OSError, SyntaxError, ValueError) as error:
+        raise UnreadableImage(f"{path.name!r} ({_reason(error)})") from None
+
+
+def _reason(error: BaseException) -> str:
+    """Why a file could not be read, in a few words."""
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's or JPEG's header, read by PIL's plugin without its
+    decompression-bomb check; (0, 0) if neither plugin reads it."""
+    for name in ("PNG", "JPEG"):
+        factory, _ = Image.OPEN[name]
+        try:
+            with open(path, "rb") as file:
+                return factory(file, str(path)).size
+        except Exception:  # not this format
+            continue
+    return (0, 0)
+
+
+def _open_all(
+    files: list[Path], folder: Path, skip_unreadable: bool
+) -> tuple[list[Image.Image], list[Path]]:
+    """The decoded images and the files they came from; files that cannot be read are
+    refused, naming them (up to 10), unless ``skip_unreadable``, which warns of their count."""
+    images, kept, unreadable = [], [], []
+    for file in files:
+        try:
+            images.append(_open(file))
+            kept.append(file)
+        except UnreadableImage as error:
+            unreadable.append(str(error))
+    if not unreadable:
+        return images, kept
+    named = ", ".join(unreadable[:10]) + (" ..." if len(unreadable) > 10 else "")
+    share = f"{len(unreadable)} of the {len(files)} image files"
+    if not skip_unreadable or not images:
+        fix = "skip them with --skip-unreadable (skip_unreadable=True), or " if images else ""
         raise ValueError(
-            f"cannot read image {str(path)!r} ({error}); replace or remove the file"
-        ) from None
+            f"cannot read image files in {str(folder)!r} ({share}): "
+            f"{named}; {fix}replace or remove them"
+        )
+    warnings.warn(
+        f"skipped {share} in {str(folder)!r}, which cannot be read: {named}", stacklevel=3
+    )
+    return images, kept
 
 
 def _pixels(image: Image.Image, path: Path, background: float, channels: int) -> np.ndarray:
@@ -180,6 +265,7 @@ def load_folder(
     pattern: str = COIL_PATTERN,
     seed: int = 0,
     background: float = COIL_BACKGROUND,
+    skip_unreadable: bool = False,
 ) -> ImageDataset:
     """Load every image in ``path`` with its (object, angle) parsed from the file name.
 
@@ -191,6 +277,8 @@ def load_folder(
         seed: seed of the 80/20 train/test split.
         background: grey level in [0, 1] that transparent pixels are composited onto
             (default 0, black, COIL-100's background).
+        skip_unreadable: skip image files that cannot be read (broken links, no permission,
+            damaged), with a warning that counts and names them, instead of refusing.
 
     Returns:
         ImageDataset named ``"folder:"`` + the folder's absolute path (so that a checkpoint
@@ -201,8 +289,10 @@ def load_folder(
 
     Raises:
         ValueError: a missing or empty folder, a file name the pattern does not parse, an
-            unreadable image or an unsupported pixel mode, images of different sizes, a
-            repeated (object, angle), or a background outside [0, 1].
+            unreadable image (all of them named; see ``skip_unreadable``), an image of more
+            than :data:`MAX_PIXELS` pixels (named, with its size), an unsupported pixel mode,
+            images of different sizes, a repeated (object, angle), or a background outside
+            [0, 1].
     """
     check_size(size)
     check_positive_int("seed", seed, minimum=0)
@@ -221,7 +311,9 @@ def load_folder(
                 f"{first.name!r} and {second.name!r} both hold object {first_key[0]:g} at angle "
                 f"{first_key[1]:g}; remove one of them"
             )
-    images = [_open(file) for _, file in parsed]
+    images, kept = _open_all([file for _, file in parsed], folder, skip_unreadable)
+    kept_files = set(kept)
+    parsed = [item for item in parsed if item[1] in kept_files]
     first_size = images[0].size
     for image, (_, file) in zip(images, parsed, strict=True):
         if image.size != first_size:

@@ -22,7 +22,9 @@ def family(spec: str) -> str:
     return spec.split(":", 1)[0]
 
 
-def load_dataset(spec: str, size: int | None = None, seed: int = 0) -> ImageDataset:
+def load_dataset(
+    spec: str, size: int | None = None, seed: int = 0, *, skip_unreadable: bool = False
+) -> ImageDataset:
     """Load a dataset by spec.
 
     Args:
@@ -35,6 +37,8 @@ def load_dataset(spec: str, size: int | None = None, seed: int = 0) -> ImageData
         seed: seed of the split (pole, folder) or of the random angles (lines). The objects
             have COIL-100's fixed split and take their own seed in the spec
             (``"objects:seed=1"``), so that a checkpoint's recorded spec names them.
+        skip_unreadable: for a folder, skip image files that cannot be read, with a warning
+            (:func:`aeai_lib.data.folder.load_folder`); other datasets ignore it.
 
     Returns:
         The :class:`ImageDataset`, images float32 (N, C, size, size) in [0, 1].
@@ -54,7 +58,7 @@ def load_dataset(spec: str, size: int | None = None, seed: int = 0) -> ImageData
             raise ValueError(
                 "dataset spec 'folder:' has no path; write it as 'folder:/path/to/images'"
             )
-        return folder.load_folder(path, size=size, seed=seed)
+        return folder.load_folder(path, size=size, seed=seed, skip_unreadable=skip_unreadable)
     if name == "objects":
         objects_spec = objects.parse_spec(spec)
         if seed != 0:
