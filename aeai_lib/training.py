@@ -17,11 +17,9 @@ logged loss terms, all in one transfer.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +36,7 @@ from aeai_lib.inference import inference, reconstruction_error
 from aeai_lib.losses import reconstruction_loss
 from aeai_lib.methods.base import ADVERSARY, Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
+from aeai_lib.speed import RESUME_MAY_CHANGE, check_bf16_request, check_lr_schedule, plan_speed
 from aeai_lib.validation import (
     check_images,
     check_nonnegative,
@@ -98,7 +97,15 @@ class TrainConfig:
             None: the method's own :attr:`~aeai_lib.methods.base.Method.default_adversary_lr`.
         seed: seeds weight initialisation, batches and every random draw of the method.
         device: "cpu", "cuda", "mps" or None for :func:`~aeai_lib.device.pick_device`.
-        bf16: bf16 autocast on CUDA (ignored with a warning elsewhere).
+        bf16: bf16 autocast: True asks for it (refused on a CPU without AVX512-BF16 or AMX,
+            ignored with a warning on MPS), None uses it only where it is native, False never
+            (:func:`aeai_lib.speed.plan_speed`).
+        channels_last: models and batches in channels-last memory format (same maths).
+        compile: torch.compile the networks (eager, with a warning, without a C++ compiler;
+            a discriminator trained with R1's double backward stays eager).
+        lr_schedule: learning-rate schedule of every optimiser, one of
+            :data:`aeai_lib.speed.LR_SCHEDULES` (:func:`aeai_lib.speed.lr_factor`).
+        lr_warmup: the schedule's warm-up, a fraction of ``steps`` in [0, 1).
         checkpoint_every: also write the checkpoint every this many steps (0: only at the end).
         diagnostics_every: every this many steps (and after the last) record the
             diagnostics of :func:`diagnose` (0: never).
@@ -110,7 +117,11 @@ class TrainConfig:
     adversary_lr: float | None = None
     seed: int = 0
     device: str | None = None
-    bf16: bool = False
+    bf16: bool | None = False
+    channels_last: bool = False
+    compile: bool = False
+    lr_schedule: str = "constant"
+    lr_warmup: float = 0.05
     checkpoint_every: int = 500
     diagnostics_every: int = 100
 
@@ -122,6 +133,8 @@ class TrainConfig:
             check_nonnegative("adversary_lr", self.adversary_lr)
         check_positive_int("checkpoint_every", self.checkpoint_every, minimum=0)
         check_positive_int("diagnostics_every", self.diagnostics_every, minimum=0)
+        check_lr_schedule(self.lr_schedule, self.lr_warmup)
+        check_bf16_request(self.bf16, self.device)
 
 
 @dataclass
@@ -210,13 +223,20 @@ def default_model_config(
 def _check_resumable(
     record: dict, method: Method, model_config: ModelConfig, config: TrainConfig
 ) -> None:
-    """Refuse to resume a checkpoint trained with other settings."""
-    saved_train = {k: v for k, v in record["train_config"].items() if k not in ("steps", "device")}
-    wanted_train = {k: v for k, v in asdict(config).items() if k not in ("steps", "device")}
+    """Refuse to resume a checkpoint trained with other settings (a field it lacks counts as
+    its default)."""
+    free = ("steps", "device", *RESUME_MAY_CHANGE)
+    defaults = asdict(type(method.options)()) if record["method"]["name"] == method.name else {}
+    saved_method = {**record["method"], "options": {**defaults, **record["method"]["options"]}}
+    wanted_train = {k: v for k, v in asdict(config).items() if k not in free}
+    saved_train = {**asdict(TrainConfig()), **record["train_config"]}
+    saved_train = {k: v for k, v in saved_train.items() if k not in free}
+    if config.lr_schedule != "constant":  # the schedule's curve depends on the steps
+        saved_train["steps"], wanted_train["steps"] = record["train_config"]["steps"], config.steps
     mismatches = [
         name
         for name, saved, wanted in (
-            ("method", record["method"], {"name": method.name, "options": method.options_dict()}),
+            ("method", saved_method, {"name": method.name, "options": method.options_dict()}),
             ("model", record["model_config"], model_config.to_dict()),
             ("training settings", saved_train, wanted_train),
         )
@@ -290,8 +310,14 @@ def train(
         channels=model_config.channels,
     )
     device = pick_device(config.device)
+    speed = plan_speed(
+        device,
+        **{k: getattr(config, k) for k in ("bf16", "channels_last", "compile", "steps")},
+        schedule=config.lr_schedule,
+        warmup=config.lr_warmup,
+    )
     generator = seed_everything(config.seed)
-    model = method.build_model(model_config).to(device)
+    model = speed.prepare_model(method.build_model(model_config).to(device), method)
     groups = method.parameter_groups(model)
     adversary_lr = (
         method.default_adversary_lr if config.adversary_lr is None else config.adversary_lr
@@ -326,15 +352,8 @@ def train(
         start_step = record["step"]
         earlier_seconds = record.get("train_seconds", 0.0)
 
-    use_bf16 = config.bf16 and device.type == "cuda"
-    if config.bf16 and not use_bf16:
-        warnings.warn(f"bf16 autocast needs CUDA; training on {device} in float32", stacklevel=2)
-    autocast = (
-        torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-        if use_bf16
-        else contextlib.nullcontext()
-    )
-    train_images = dataset.train_images.to(device)
+    autocast = speed.autocast()
+    train_images = speed.prepare_images(dataset.train_images.to(device))
     validation = validation_images(dataset, seed=config.seed)
     validation = None if validation is None else validation.to(device)
 
@@ -344,6 +363,7 @@ def train(
                 "model_config": model_config.to_dict(),
                 "method": {"name": method.name, "options": method.options_dict()},
                 "train_config": asdict(config),
+                "speed": speed.describe(),
                 "dataset": dataset.name,
                 "step": step,
                 "model_state": model.state_dict(),
@@ -376,6 +396,7 @@ def train(
         return train_images[to_device(batch_idx, device)]
 
     for step in bar:
+        speed.set_lr(optimizers, step)
         for _ in range(method.adversary_steps - 1):
             with autocast:
                 extra = method.adversary_losses(model, draw_batch(), step, generator)
