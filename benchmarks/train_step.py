@@ -134,10 +134,9 @@ class Bench:
             steps=WARMUP + self.args.repeats,
             batch_size=BATCH,
             device=str(self.device),
-            bf16=self.args.bf16,
             checkpoint_every=0,
             diagnostics_every=0,
-            **train_options,
+            **{"bf16": self.args.bf16, **train_options},
         )
         try:
             train(self.dataset, method, config, progress=False, callback=stamp)
