@@ -77,48 +77,12 @@ def verdict(name: str, base: list[float], other: list[float]) -> str:
     return "ok" if abs(shift) <= spread else "OFF"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=int, default=32, choices=(32, 64))
-    parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--methods", default="ae,aeai")
-    parser.add_argument("--out", default=None, help="write every run's measures as JSON")
-    parser.add_argument("--dry-run", action="store_true")
-    args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    if args.steps < 1 or args.threads < 1 or not seeds:
-        parser.error("--steps and --threads must be >= 1 and --seeds name at least one seed")
-    bf16 = cpu_supports_bf16()
-    plan = variants(bf16)
-    methods = args.methods.split(",")
-    if args.dry_run:
-        print(f"speed_accuracy: would train {methods} x {list(plan)} x seeds {seeds}")
-        return
-    torch.set_num_threads(args.threads)
-    dataset = load_dataset("pole", size=args.size)
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"speed_accuracy: pole {args.size}x{args.size}, {args.steps} steps, batch 32, seeds "
-          f"{seeds}, {args.threads} thread(s), CPU bf16 native: {bf16}; load {load}")  # fmt: skip
-    runs: dict[str, dict[str, list[dict]]] = {}
-    started = time.perf_counter()
-    for method_name in methods:
-        for variant, (train_changes, options) in plan.items():
-            if method_name == "ae" and options and not train_changes:
-                continue  # lazy R1 changes no AE step
-            method_options = options if method_name == "aeai" else {}
-            for seed in seeds:
-                config = TrainConfig(
-                    steps=args.steps, batch_size=32, seed=seed, device="cpu",
-                    checkpoint_every=0, diagnostics_every=args.steps, **train_changes,
-                )  # fmt: skip
-                measures = measure(method_name, dataset, config, method_options)
-                runs.setdefault(method_name, {}).setdefault(variant, []).append(measures)
-                cells = "  ".join(f"{k} {v:.4g}" for k, v in measures.items())
-                print(f"  {method_name:<5}{variant:<13}seed {seed}  {cells}", flush=True)
-    print(f"\ntrained and measured in {time.perf_counter() - started:.0f} s")
+def report(runs: dict[str, dict[str, list[dict]]]) -> None:
+    """Per method and option: mean [min, max] over the seeds, and the verdict."""
     for method_name, by_variant in runs.items():
+        if "baseline" not in by_variant:
+            print(f"\n{method_name}: no baseline runs here (--combine them with some)")
+            continue
         base = by_variant["baseline"]
         names = [name for name in base[0] if name != "seconds"]
         print(f"\n{method_name}: mean over seeds [min, max]; verdict against the baseline spread")
@@ -135,6 +99,74 @@ def main() -> None:
                              f"[{min(values):.3g}, {max(values):.3g}]{tag}")  # fmt: skip
             seconds = statistics.fmean(m["seconds"] for m in measured)
             print(f"  {variant:<13}{seconds:>6.0f} s  " + "; ".join(cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=32, choices=(32, 64))
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--methods", default="ae,aeai")
+    parser.add_argument("--variants", default=None, help="comma-separated (default: all)")
+    parser.add_argument("--out", default=None, help="write every run's measures as JSON")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true", help="with --variants")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="report runs written by --out (e.g. split across processes)",
+    )
+    args = parser.parse_args()
+    if args.combine:
+        runs: dict[str, dict[str, list[dict]]] = {}
+        for path in args.combine:
+            with open(path) as handle:
+                for method_name, by_variant in json.load(handle).items():
+                    for variant, measured in by_variant.items():
+                        runs.setdefault(method_name, {}).setdefault(variant, []).extend(measured)
+        report(runs)
+        return
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if args.steps < 1 or args.threads < 1 or not seeds:
+        parser.error("--steps and --threads must be >= 1 and --seeds name at least one seed")
+    bf16 = cpu_supports_bf16()
+    plan = variants(bf16)
+    if args.variants:
+        wanted = ["baseline", *[v for v in args.variants.split(",") if v != "baseline"]]
+        unknown = [v for v in wanted if v not in plan]
+        if unknown:
+            parser.error(f"--variants takes some of {', '.join(plan)}; got {unknown}")
+        plan = {v: plan[v] for v in wanted if v != "baseline" or not args.no_baseline}
+    methods = args.methods.split(",")
+    if args.dry_run:
+        print(f"speed_accuracy: would train {methods} x {list(plan)} x seeds {seeds}")
+        return
+    torch.set_num_threads(args.threads)
+    dataset = load_dataset("pole", size=args.size)
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"speed_accuracy: pole {args.size}x{args.size}, {args.steps} steps, batch 32, seeds "
+          f"{seeds}, {args.threads} thread(s), CPU bf16 native: {bf16}; load {load}")  # fmt: skip
+    runs = {}
+    started = time.perf_counter()
+    for method_name in methods:
+        for variant, (train_changes, options) in plan.items():
+            if method_name == "ae" and options and not train_changes:
+                continue  # lazy R1 changes no AE step
+            method_options = options if method_name == "aeai" else {}
+            for seed in seeds:
+                config = TrainConfig(
+                    steps=args.steps, batch_size=32, seed=seed, device="cpu",
+                    checkpoint_every=0, diagnostics_every=args.steps, **train_changes,
+                )  # fmt: skip
+                measures = measure(method_name, dataset, config, method_options)
+                runs.setdefault(method_name, {}).setdefault(variant, []).append(measures)
+                cells = "  ".join(f"{k} {v:.4g}" for k, v in measures.items())
+                print(f"  {method_name:<5}{variant:<13}seed {seed}  {cells}", flush=True)
+    print(f"\ntrained and measured in {time.perf_counter() - started:.0f} s")
+    report(runs)
     if args.out:
         with open(args.out, "w") as handle:
             json.dump(runs, handle, indent=1)

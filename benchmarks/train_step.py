@@ -26,7 +26,9 @@ estimators  L_S by the JVP at the drawn points and the endpoints (current defaul
 speed       issue 22's options for AE and AEAI at its defaults, alone and combined: bf16
             autocast (where native: CUDA, or a CPU with AVX512-BF16 or AMX), channels-last,
             torch.compile, lazy R1 (r1_every 4 and 16), each as a ratio to today's float32
-            eager AE step, to its own base, and AEAI / AE with the same options; then pythae's
+            eager AE step, to its own base, and AEAI / AE with the same options (compile
+            alone, with --speed-compile: each compiled row costs minutes of compiling);
+            then pythae's
             trainer on our AE network (benchmarks/peer.py) as our AE / pythae.
 options     channels-last memory format (changes no maths: kept if it wins); reported only,
             since they change the model or a loss: no normalisation in the decoder (the most a
@@ -388,13 +390,13 @@ def speed_section(bench: Bench) -> None:
         ("float32 eager (base)", {}, {}),
         ("bf16 autocast", bf16, {}),
         ("channels_last", {"channels_last": True}, {}),
-        ("torch.compile", {"compile": True}, {}),
         ("lazy R1 (r1_every = 4)", {}, {"r1_every": 4}),
         ("lazy R1 (r1_every = 16)", {}, {"r1_every": 16}),
         ("bf16 + channels_last", fast, {}),
         ("bf16 + channels_last + lazy R1 (4)", fast, {"r1_every": 4}),
-        ("all four (lazy R1 4)", {**fast, "compile": True}, {"r1_every": 4}),
-    ]  # fmt: skip
+    ]
+    if bench.args.speed_compile:
+        combos.insert(3, ("torch.compile", {"compile": True}, {}))  # fmt: skip
     ae_ms: dict[str, float | str] = {}
     bases: dict[str, float | str] = {}
     for name, options, r1 in combos:
@@ -429,6 +431,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_device_arguments(parser)
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per row")
+    parser.add_argument(
+        "--speed-compile", action="store_true", help="torch.compile rows in the speed section"
+    )
     parser.add_argument(
         "--statistic", choices=tuple(STATISTICS), default="median", help="of the timed steps"
     )
