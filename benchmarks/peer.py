@@ -85,6 +85,7 @@ def pythae_step_ms(
                 no_cuda=True,
             ),
         )
+        trainer.prepare_training()  # what its train() does before the epochs
         epochs = []
         for epoch in range(1 + repeats):
             started = time.perf_counter()
