@@ -67,7 +67,9 @@ def pythae_step_ms(
         encoder=Encoder(ours.encoder),
         decoder=Decoder(ours.decoder),
     )
-    logging.getLogger("pythae").setLevel(logging.ERROR)
+    for name in [*logging.root.manager.loggerDict, "pythae"]:  # its modules set INFO
+        if name.startswith("pythae"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     quiet = io.StringIO()  # its progress bars and messages
     with (
         tempfile.TemporaryDirectory() as output,
