@@ -13,9 +13,18 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-RESUME_MAY_CHANGE = ("steps", "device", "checkpoint_every", "diagnostics_every")
+RESUME_MAY_CHANGE = (
+    "steps",
+    "device",
+    "checkpoint_every",
+    "diagnostics_every",
+    "compile",
+    "channels_last",
+)
 """Fields of :class:`~aeai_lib.training.TrainConfig` that a resumed run may change: more steps
-(never fewer than done), the device, and how often checkpoints and diagnostics are written."""
+(never fewer than done, and only at a constant learning rate, since a schedule's curve depends
+on the length), the device, how often checkpoints and diagnostics are written, and the speed
+options that leave the arithmetic as it is (:mod:`aeai_lib.speed`)."""
 
 
 class _NotSet:
@@ -60,13 +69,12 @@ def resume_differences(
     setting the checkpoint does not record (an older file, a newer field) is compared with
     this run's value only when the checkpoint records it.
     """
-    saved = _settings(
-        record.get("dataset", dataset_name),
-        record["method"],
-        record["model_config"],
-        record["train_config"],
-    )
+    saved_train = {**asdict(type(config)()), **record["train_config"]}  # missing: default
+    saved = _settings(record.get("dataset", dataset_name), record["method"],
+                      record["model_config"], saved_train)  # fmt: skip
     wanted = _settings(dataset_name, method, model_config, asdict(config))
+    if config.lr_schedule != "constant":  # the schedule's curve depends on the length
+        saved["steps"], wanted["steps"] = saved_train["steps"], config.steps
     names = list(saved)
     return [
         (name, saved[name], wanted.get(name, NOT_SET))

@@ -17,11 +17,9 @@ logged loss terms, all in one transfer.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,6 +43,7 @@ from aeai_lib.losses import reconstruction_loss
 from aeai_lib.methods.base import ADVERSARY, Method
 from aeai_lib.models import AutoencoderModel, ModelConfig
 from aeai_lib.resume import check_resumable
+from aeai_lib.speed import check_bf16_request, check_lr_schedule, plan_speed
 from aeai_lib.validation import (
     check_images,
     check_nonnegative,
@@ -115,7 +114,15 @@ class TrainConfig:
             None: the method's own :attr:`~aeai_lib.methods.base.Method.default_adversary_lr`.
         seed: seeds weight initialisation, batches and every random draw of the method.
         device: "cpu", "cuda", "mps" or None for :func:`~aeai_lib.device.pick_device`.
-        bf16: bf16 autocast on CUDA (ignored with a warning elsewhere).
+        bf16: bf16 autocast: True asks for it (refused on a CPU without AVX512-BF16 or AMX,
+            ignored with a warning on MPS), None uses it only where it is native, False never
+            (:func:`aeai_lib.speed.plan_speed`).
+        channels_last: models and batches in channels-last memory format (same maths).
+        compile: torch.compile the networks (eager, with a warning, without a C++ compiler;
+            a discriminator trained with R1's double backward stays eager).
+        lr_schedule: learning-rate schedule of every optimiser, one of
+            :data:`aeai_lib.speed.LR_SCHEDULES` (:func:`aeai_lib.speed.lr_factor`).
+        lr_warmup: the schedule's warm-up, a fraction of ``steps`` in [0, 1).
         checkpoint_every: also write the checkpoint every this many steps (0: only at the end).
         diagnostics_every: every this many steps (and after the last) record the
             diagnostics of :func:`diagnose` (0: never).
@@ -127,7 +134,11 @@ class TrainConfig:
     adversary_lr: float | None = None
     seed: int = 0
     device: str | None = None
-    bf16: bool = False
+    bf16: bool | None = False
+    channels_last: bool = False
+    compile: bool = False
+    lr_schedule: str = "constant"
+    lr_warmup: float = 0.05
     checkpoint_every: int = 500
     diagnostics_every: int = 100
 
@@ -139,6 +150,8 @@ class TrainConfig:
             check_nonnegative("adversary_lr", self.adversary_lr)
         check_positive_int("checkpoint_every", self.checkpoint_every, minimum=0)
         check_positive_int("diagnostics_every", self.diagnostics_every, minimum=0)
+        check_lr_schedule(self.lr_schedule, self.lr_warmup)
+        check_bf16_request(self.bf16, self.device)
 
 
 @dataclass
@@ -290,8 +303,14 @@ def train(
         channels=model_config.channels,
     )
     device = pick_device(config.device)
+    speed = plan_speed(
+        device,
+        **{k: getattr(config, k) for k in ("bf16", "channels_last", "compile", "steps")},
+        schedule=config.lr_schedule,
+        warmup=config.lr_warmup,
+    )
     generator = seed_everything(config.seed)
-    model = method.build_model(model_config).to(device)
+    model = speed.prepare_model(method.build_model(model_config).to(device), method)
     groups = method.parameter_groups(model)
     adversary_lr = (
         method.default_adversary_lr if config.adversary_lr is None else config.adversary_lr
@@ -311,6 +330,10 @@ def train(
                 "train to a new --out path"
             )
         method_record = {"name": method.name, "options": method.options_dict()}
+        if record["method"]["name"] == method.name:  # an option it lacks had its default
+            defaults = asdict(type(method.options)())
+            record = {**record, "method": {**record["method"],
+                      "options": {**defaults, **record["method"]["options"]}}}  # fmt: skip
         check_resumable(
             checkpoint, record, dataset.name, method_record, model_config.to_dict(), config
         )
@@ -329,15 +352,8 @@ def train(
         start_step = record["step"]
         earlier_seconds = record.get("train_seconds", 0.0)
 
-    use_bf16 = config.bf16 and device.type == "cuda"
-    if config.bf16 and not use_bf16:
-        warnings.warn(f"bf16 autocast needs CUDA; training on {device} in float32", stacklevel=2)
-    autocast = (
-        torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-        if use_bf16
-        else contextlib.nullcontext()
-    )
-    train_images = dataset.train_images.to(device)
+    autocast = speed.autocast()
+    train_images = speed.prepare_images(dataset.train_images.to(device))
     validation = validation_images(dataset, seed=config.seed)
     validation = None if validation is None else validation.to(device)
 
@@ -347,6 +363,7 @@ def train(
                 "model_config": model_config.to_dict(),
                 "method": {"name": method.name, "options": method.options_dict()},
                 "train_config": asdict(config),
+                "speed": speed.describe(),
                 "dataset": dataset.name,
                 "step": step,
                 "model_state": model.state_dict(),
@@ -380,6 +397,7 @@ def train(
 
     request = InterruptRequest()  # Ctrl-C: finish the step, save (:mod:`aeai_lib.interrupts`)
     for step in deferring_interrupts(bar, request):
+        speed.set_lr(optimizers, step)
         for _ in range(method.adversary_steps - 1):
             with autocast:
                 extra = method.adversary_losses(model, draw_batch(), step, generator)

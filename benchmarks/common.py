@@ -17,6 +17,7 @@ import torch._functorch.config
 from aeai_lib.device import pick_device
 from aeai_lib.methods import Method, make_method
 from aeai_lib.models import AutoencoderModel
+from aeai_lib.speed import check_bf16_request
 
 LIKELY_AEAI = {"smoothness": "sibling", "alphas_per_pair": 1}
 """The AEAI settings likely to become the defaults (issue #10): sibling finite differences at
@@ -28,7 +29,9 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: the best)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--size", type=int, default=64, choices=(32, 64, 128), help="pole size")
-    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
+    parser.add_argument(
+        "--bf16", action="store_true", help="bf16 autocast (CUDA, or a CPU with AVX512-BF16 or AMX)"
+    )
     parser.add_argument(
         "--compile",
         action="store_true",
@@ -75,8 +78,10 @@ def check_device_arguments(parser: argparse.ArgumentParser, args: argparse.Names
     compile on a device named other than CUDA."""
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
-    if args.bf16 and args.device is not None and not args.device.startswith("cuda"):
-        parser.error("--bf16 needs --device cuda (bf16 autocast is CUDA-only here)")
+    try:
+        check_bf16_request(args.bf16 or None, args.device)
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def open_device(parser: argparse.ArgumentParser, args: argparse.Namespace) -> torch.device:
@@ -88,8 +93,8 @@ def open_device(parser: argparse.ArgumentParser, args: argparse.Namespace) -> to
         device = pick_device(args.device)
     except (RuntimeError, ValueError) as error:
         parser.error(str(error))
-    if args.bf16 and device.type != "cuda":
-        parser.error(f"--bf16 needs a CUDA device, but this run is on {device}")
+    if args.bf16 and device.type not in ("cuda", "cpu"):
+        parser.error(f"--bf16 needs CUDA or a CPU with native bf16, but this run is on {device}")
     return device
 
 

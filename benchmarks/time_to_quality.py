@@ -4,6 +4,8 @@
         [--aeai-options JSON] [--train-options JSON] [--ae-mse 5e-4] [--aeai-mid-mse 2e-3]
         [--aeai-recon-mse 1.5e-3] [--eval-every 100] [--max-steps 3000] [--max-seconds 600]
         [--bf16] [--compile] [--dry-run]
+        [--new-train-options JSON] [--new-aeai-options JSON] [--new-max-steps N]
+        [--reference] [--slack 0.1]
 
 Trains AE, then AEAI, on the pole's training images with the library's training loop
 (:func:`aeai_lib.training.train`, seed 0), evaluates each model every --eval-every steps
@@ -28,6 +30,13 @@ synchronisation on CUDA) and includes the rest: building (and compiling) the mod
 the data, warm-up. Prints side by side: steps and seconds to quality, images/s and ms per
 step (median over the evaluation intervals after the first), and AEAI / AE for the time to
 quality (target <= 3 on 2 CPU threads; under 60 s each on an H200) and for the step time.
+
+Old against new defaults (issue 22): with --new-train-options / --new-aeai-options /
+--new-max-steps, each model trains again with those settings (e.g. bf16, a cosine schedule
+over fewer steps, lazy R1) to the same quality, and the new / old time to quality is printed.
+With --reference, the quality is not given but measured: each model's old run trains all
+--max-steps steps (e.g. 2000, today's run), its last evaluation times (1 + --slack) is the
+quality, and the old run's time to it is that of its first evaluation that meets it.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import common
 import torch
@@ -83,6 +92,10 @@ class Run:
         if not intervals:  # too few evaluations: the whole run
             intervals = [self.seconds[-1] / self.steps[-1]]
         return 1000 * statistics.median(intervals)
+
+
+def _meets(run: Run, index: int) -> bool:
+    return all(getattr(run, name)[index] <= limit for name, limit in run.limits.items())
 
 
 def train_to_quality(
@@ -160,6 +173,11 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
     parser.add_argument("--max-steps", type=int, default=3000, help="per model")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="training, per model")
+    parser.add_argument("--new-train-options", default=None, metavar="JSON")
+    parser.add_argument("--new-aeai-options", default=None, metavar="JSON")
+    parser.add_argument("--new-max-steps", type=int, default=None)
+    parser.add_argument("--reference", action="store_true", help="quality = old run's last")
+    parser.add_argument("--slack", type=float, default=0.1, help="of --reference")
     args = parser.parse_args()
     extra = common.aeai_options(parser, args.aeai_options)
     train_options = common.json_options(parser, "--train-options", args.train_options)
@@ -191,38 +209,76 @@ def main() -> None:
         make_method("aeai", **extra).check_schedule(args.max_steps)
     except ValueError as error:
         parser.error(f"--aeai-options: {error}")
+    new = None
+    if args.new_train_options or args.new_aeai_options or args.new_max_steps:
+        new_options = common.json_options(
+            parser, "--new-train-options", args.new_train_options or "{}"
+        )
+        new_extra = common.aeai_options(parser, args.new_aeai_options or "{}")
+        try:
+            steps = args.new_max_steps or args.max_steps
+            new_config = TrainConfig(**{**asdict(config), **new_options, "steps": steps})
+            new = (new_config, new_extra)
+        except (TypeError, ValueError) as error:
+            parser.error(f"--new-train-options: {error}")
     if args.dry_run:
         print(f"time_to_quality: would train AE and AEAI {extra} with {settings}")
         return
     device = common.open_device(parser, args)
     config = replace(config, device=str(device))
+    if new is not None:
+        new = (replace(new[0], device=str(device)), new[1])
     dataset = load_dataset("pole", size=args.size)
     pairs = validation_pairs_dataset(dataset)
     print(f"time_to_quality: {common.describe(args, device)}")
     print(f"pole {args.size}x{args.size}; AEAI options {extra or 'the defaults'}; {settings}")
     print(f"evaluation every {args.eval_every} steps; budget {args.max_steps} steps or ", end="")
     print(f"{args.max_seconds:.0f} s of training per model")
-    runs = [
-        train_to_quality(
-            Run("AE", {"reconstruction": args.ae_mse}),
-            make_method("ae"),
+    limits = {
+        "AE": {"reconstruction": args.ae_mse},
+        "AEAI": {"mid": args.aeai_mid_mse, "reconstruction": args.aeai_recon_mse},
+    }
+    methods = {"AE": lambda o: make_method("ae"), "AEAI": lambda o: make_method("aeai", **o)}
+    never = {"AE": {"reconstruction": 0.0}, "AEAI": {"mid": 0.0, "reconstruction": 0.0}}
+    old_runs = {}
+    for name in ("AE", "AEAI"):
+        run = Run(name, never[name] if args.reference else limits[name])
+        old_runs[name] = train_to_quality(
+            run, methods[name](extra), dataset, pairs, config, args, device
+        )
+        if args.reference:  # the quality: the last evaluation, with slack
+            limits[name] = {k: (1 + args.slack) * getattr(run, k)[-1] for k in limits[name]}
+            run.limits = limits[name]
+            run.reached = next(i for i in range(len(run.steps)) if _meets(run, i))
+    summary(list(old_runs.values()), config.batch_size)
+    if new is None:
+        return
+    new_config, new_extra = new
+    print(f"\nnew: AEAI options {new_extra or 'the defaults'}; {new_config}")
+    new_runs = {
+        name: train_to_quality(
+            Run(name, limits[name]),
+            methods[name](new_extra),
             dataset,
             pairs,
-            config,
+            new_config,
             args,
             device,
-        ),
-        train_to_quality(
-            Run("AEAI", {"mid": args.aeai_mid_mse, "reconstruction": args.aeai_recon_mse}),
-            make_method("aeai", **extra),
-            dataset,
-            pairs,
-            config,
-            args,
-            device,
-        ),
-    ]
-    summary(runs, config.batch_size)
+        )
+        for name in ("AE", "AEAI")
+    }
+    summary(list(new_runs.values()), new_config.batch_size)
+    for name in ("AE", "AEAI"):
+        old_run, new_run = old_runs[name], new_runs[name]
+        if new_run.reached is None:
+            print(f"{name}: new settings did not reach {new_run.quality} within the budget")
+            continue
+        old_s, new_s = old_run.seconds[old_run.reached], new_run.seconds[new_run.reached]
+        print(
+            f"{name}: time to {new_run.quality}: old {old_s:.1f} s "
+            f"({old_run.steps[old_run.reached]} steps), new {new_s:.1f} s "
+            f"({new_run.steps[new_run.reached]} steps): {old_s / new_s:.2f}x faster"
+        )
     print(f"end: {common.describe(args, device)}")
 
 

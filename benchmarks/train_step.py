@@ -23,6 +23,13 @@ estimators  L_S by the JVP at the drawn points and the endpoints (current defaul
             of L_S against the exact L_S (JVP at all M + 1 grid points) over 16 draws of the
             alphas; on one batch of 16 pole pairs, with the weights of the shipped pole AE
             (data/checkpoints/pole_ae.pt; at sizes other than 64 a fresh model).
+speed       issue 22's options for AE and AEAI at its defaults, alone and combined: bf16
+            autocast (where native: CUDA, or a CPU with AVX512-BF16 or AMX), channels-last,
+            torch.compile, lazy R1 (r1_every 4 and 16), each as a ratio to today's float32
+            eager AE step, to its own base, and AEAI / AE with the same options (compile
+            alone, with --speed-compile: each compiled row costs minutes of compiling);
+            then pythae's
+            trainer on our AE network (benchmarks/peer.py) as our AE / pythae.
 options     channels-last memory format (changes no maths: kept if it wins); reported only,
             since they change the model or a loss: no normalisation in the decoder (the most a
             cheaper one could save), the JVP for the interpolants only, and the cycle term on
@@ -50,6 +57,7 @@ from common import (
     open_device,
     synchronize,
 )
+from peer import pythae_step_ms
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -60,10 +68,11 @@ from aeai_lib.losses import decode_with_velocity
 from aeai_lib.methods import ADVERSARY, make_method
 from aeai_lib.methods.base import Method
 from aeai_lib.models import AutoencoderModel
+from aeai_lib.speed import cpu_supports_bf16
 from aeai_lib.training import TrainConfig, default_model_config, train
 
 BATCH, WARMUP, DRAWS = 32, 2, 16
-SECTIONS = ("steps", "estimators", "options")
+SECTIONS = ("steps", "estimators", "options", "speed")
 STATISTICS = {"median": statistics.median, "min": min}
 SHIPPED_AE = Path(__file__).resolve().parents[1] / "data" / "checkpoints" / "pole_ae.pt"
 
@@ -107,6 +116,7 @@ class Bench:
         key: str,
         method: Method,
         change: Callable[[AutoencoderModel], AutoencoderModel] | None = None,
+        **train_options: object,
     ) -> float | str:
         """Milliseconds of the library's training step (--statistic; cached under ``key``), or
         the first line of the error that stopped it."""
@@ -126,9 +136,9 @@ class Bench:
             steps=WARMUP + self.args.repeats,
             batch_size=BATCH,
             device=str(self.device),
-            bf16=self.args.bf16,
             checkpoint_every=0,
             diagnostics_every=0,
+            **{"bf16": self.args.bf16, **train_options},
         )
         try:
             train(self.dataset, method, config, progress=False, callback=stamp)
@@ -369,10 +379,68 @@ def options_section(bench: Bench) -> None:
         row(f"{base_name}, {option}", ms, bench.ms["ae"], f"{ms / base_ms:>8.2f}", note)
 
 
+def speed_section(bench: Bench) -> None:
+    """Issue 22's options, alone and combined, against today's float32 eager steps."""
+    print(f"\nspeed options (issue 22), each against today's float32 eager step; CPU bf16 "
+          f"native here: {cpu_supports_bf16()}")  # fmt: skip
+    print(f"{'run':<{NAME}}{'ms':>9}{'x AE':>7}{'x base':>8}{'AEAI/AE':>9}")
+    bf16 = {"bf16": True} if bench.device.type == "cuda" or cpu_supports_bf16() else {}
+    fast = {**bf16, "channels_last": True}
+    combos = [
+        ("float32 eager (base)", {}, {}),
+        ("bf16 autocast", bf16, {}),
+        ("channels_last", {"channels_last": True}, {}),
+        ("lazy R1 (r1_every = 4)", {}, {"r1_every": 4}),
+        ("lazy R1 (r1_every = 16)", {}, {"r1_every": 16}),
+        ("bf16 + channels_last", fast, {}),
+        ("bf16 + channels_last + lazy R1 (4)", fast, {"r1_every": 4}),
+    ]
+    if bench.args.speed_compile:
+        combos.insert(3, ("torch.compile", {"compile": True}, {}))  # fmt: skip
+    rows = [
+        (f"{label_}, {name}", key, method_name, options, r1)
+        for name, options, r1 in combos
+        if bf16 or "bf16" not in name
+        for key in [f"speed:{sorted(options.items())}"]
+        for label_, method_name in (("AE", "ae"), ("AEAI defaults", "aeai"))
+        if not (r1 and method_name == "ae")  # lazy R1 changes no AE step
+    ]
+    measured: dict[str, float | str] = {}
+    for round_ in range(bench.args.rounds):  # rounds: a drifting load hits every row alike
+        for name, key, method_name, options, r1 in rows:
+            method = make_method("ae") if method_name == "ae" else aeai(**r1)
+            ms = bench.step_ms(f"{key}:{method_name}:{r1}:{round_}", method, **options)
+            best = measured.get(name)
+            if not isinstance(best, float) or (isinstance(ms, float) and ms < best):
+                measured[name] = ms
+    bases = {"ae": measured[rows[0][0]], "aeai": measured[rows[1][0]]}
+    ae_ms = {key: measured[name] for name, key, method_name, _, _ in rows if method_name == "ae"}
+    for name, key, method_name, _, _ in rows:
+        ms, base, same = measured[name], bases[method_name], ae_ms.get(key)
+        floats = isinstance(ms, float) and isinstance(base, float)
+        cells = f"{ms / base:>8.2f}" if floats else ""
+        if method_name == "aeai" and isinstance(ms, float) and isinstance(same, float):
+            cells += f"{ms / same:>9.2f}"
+        row(name, ms, bases["ae"], cells)
+    peer = pythae_step_ms(
+        bench.dataset, BATCH, bench.args.repeats, STATISTICS[bench.args.statistic]
+    )
+    ours = bases["ae"]
+    note = (f"our AE / pythae = {ours / peer:.2f} (float32 eager, same network, data, batch)"
+            if isinstance(peer, float) and isinstance(ours, float) else "")  # fmt: skip
+    row("pythae 0.1.2 BaseTrainer, our AE network", peer, ours, "", note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_device_arguments(parser)
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per row")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="speed section: passes over its rows (best kept)"
+    )
+    parser.add_argument(
+        "--speed-compile", action="store_true", help="torch.compile rows in the speed section"
+    )
     parser.add_argument(
         "--statistic", choices=tuple(STATISTICS), default="median", help="of the timed steps"
     )
@@ -385,8 +453,8 @@ def main() -> None:
     unknown = [name for name in sections if name not in SECTIONS]
     if unknown or not sections:
         parser.error(f"--sections takes some of {', '.join(SECTIONS)}; got {args.sections!r}")
-    if args.repeats < 1:
-        parser.error(f"--repeats must be >= 1, got {args.repeats}")
+    if args.repeats < 1 or args.rounds < 1:
+        parser.error(f"--repeats and --rounds must be >= 1, got {args.repeats}, {args.rounds}")
     check_device_arguments(parser, args)
     if args.dry_run:
         print(f"train_step: would run {', '.join(sections)} on {args.device or 'the best device'}")
@@ -409,6 +477,8 @@ def main() -> None:
         estimators_section(bench)
     if "options" in sections:
         options_section(bench)
+    if "speed" in sections:
+        speed_section(bench)
     print(f"\nend: {describe(args, device)}")
 
 

@@ -68,7 +68,8 @@ def test_sources_of_options_in_order_of_precedence(tmp_path: Path) -> None:
     assert method_from_args(args).label == "AE+A+C"
 
 
-def test_training_settings_are_flags_with_the_dataclass_defaults() -> None:
+def test_training_settings_are_flags_with_the_dataclass_defaults(monkeypatch) -> None:
+    monkeypatch.setenv("AEAI_CPU_BF16", "supported")  # a CPU without it refuses --bf16
     assert train_config_from_args(_parse("--method", "ae")) == TrainConfig()
     args = _parse("--method", "ae", "--adversary-lr", "1e-4", "--bf16", "--device", "none")
     assert train_config_from_args(args) == TrainConfig(adversary_lr=1e-4, bf16=True, device=None)
