@@ -119,20 +119,22 @@ def test_a_second_ctrl_c_while_saving_waits_for_the_complete_file(
 
 
 def test_deferred_interrupts_record_ctrl_c_and_restore_the_handler() -> None:
+    before = signal.getsignal(signal.SIGINT)
     with deferred_interrupts() as request:
         os.kill(os.getpid(), signal.SIGINT)
         os.kill(os.getpid(), signal.SIGINT)
     assert (request.requested, request.count) == (True, 2)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_an_error_in_a_step_restores_the_ctrl_c_handler(blob_dataset: ImageDataset) -> None:
     def fail(steps_done: int, model) -> None:
         raise RuntimeError("a failing step")
 
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(RuntimeError, match="a failing step"):
         _train(blob_dataset, 3, callback=fail)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_ctrl_c_in_the_cli_prints_one_line_with_the_resume_command_and_exits_130(

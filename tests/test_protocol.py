@@ -25,7 +25,7 @@ from aeai_lib.evaluation.ground_truth import (
     interval_pairs,
     true_paths,
 )
-from aeai_lib.evaluation.measures import predicted_alphas
+from aeai_lib.evaluation.measures import measures_of, predicted_alphas
 from aeai_lib.evaluation.protocol import (
     decode_paths,
     evaluate_lines_model,
@@ -309,7 +309,10 @@ def test_evaluate_lines_model() -> None:
     result = evaluate_lines_model(model, n_pairs=3, steps=5)
     json.dumps(result)
     assert result["n_interpolations"] == 3 and result["n_steps"] == 5
-    assert set(result["summary"]) == {"mean_distance", "smoothness"}
+    assert set(result["summary"]) == {m.key for m in measures_of("lines")}
+    assert result["table1"] is None  # no training readings, so no Table 1 reading
+    assert result["summary"]["table1_mean_distance"] is None
+    assert result["summary"]["mean_distance"] == result["mean_distance"]
     with pytest.raises(ValueError, match="single-channel"):
         evaluate_lines_model(AutoencoderModel(ModelConfig(image_size=32, channels=3)))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from aeai_lib.data import lines, pole
+from aeai_lib.evaluation.lines_benchmark import N_PAIRS
 from aeai_lib.evaluation.measures import measures_of
 from aeai_lib.evaluation.report import (
     evaluate_checkpoint,
@@ -71,7 +72,7 @@ def test_evaluate_checkpoint_on_lines(data_dir: Path) -> None:
     result = evaluate_checkpoint(path)
     json.dumps(result)
     assert result["benchmark"] == "lines" and result["dataset"] == "lines"
-    assert result["evaluation"]["n_interpolations"] == 16
+    assert result["evaluation"]["n_interpolations"] == N_PAIRS  # ACAI's Table 1: 256
     assert isinstance(result["mean_distance"], float)
 
 
@@ -96,7 +97,9 @@ def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]
         "smoothness": None,
     }
     mixed = format_comparison([*results, lines_row]).splitlines()
-    assert all(m.header in mixed[0] for m in measures_of("lines"))
+    shown = [m for m in measures_of("lines") if m.key in lines_row]
+    assert shown and all(m.header in mixed[0] for m in shown)
+    assert "MD (Table 1)" not in mixed[0]  # a column only when some result has the value
     n_protocol = sum(m.report for m in measures_of("protocol"))
     assert mixed[4].split()[5:] == ["-"] * n_protocol + ["0.2000", "-"]  # no protocol numbers
     with pytest.raises(ValueError, match="results is empty"):

@@ -141,8 +141,9 @@ def format_comparison(results: Sequence[dict]) -> str:
     """A plain-text table, one row per :func:`evaluate_checkpoint` result.
 
     The columns are the identity of the model, then the measures of
-    :data:`~aeai_lib.evaluation.measures.MEASURES` marked for the report, each benchmark's
-    when at least one result has them; a cell a result lacks reads "-". A note per measure
+    :data:`~aeai_lib.evaluation.measures.MEASURES` marked for the report: the model's always,
+    a benchmark's measure when at least one result has it; a cell a result lacks reads "-". A
+    note per measure
     follows the table.
 
     Returns:
