@@ -8,6 +8,7 @@ import pytest
 
 from aeai_lib import zoo
 from aeai_lib.checkpoint import load_checkpoint
+from aeai_lib.training import Monitor
 from aeai_lib.zoo import RUNS, RunSpec, load_or_train, run_path
 
 BASELINES = {"aae": "aae", "acai": "acai", "beta_vae": "beta-vae", "gaia": "gaia", "amr": "amr"}
@@ -30,6 +31,20 @@ def test_the_objects_runs_compare_ae_ae_a_c_and_aeai_at_two_sizes_with_one_setti
         assert runs["ae_a_c"].options == RUNS["pole_ae_a_c"].options
         configs = {spec.train_config() for spec in runs.values()}
         assert configs == {RUNS["pole_ae"].train_config()}  # only the losses differ
+
+
+def test_the_acai_setting_lines_runs_read_table1_over_their_last_2000_steps() -> None:
+    runs = {m: RUNS[f"lines10k_{m}"] for m in ("ae", "acai", "aeai")}
+    assert [spec.method for spec in runs.values()] == ["ae", "acai", "aeai"]
+    configs = {spec.train_config() for spec in runs.values()}
+    assert len(configs) == 1  # only the method differs
+    (config,) = configs
+    assert (config.batch_size, config.lr, config.adversary_lr) == (64, 1e-4, 1e-4)  # ACAI's
+    for spec in runs.values():
+        monitor = Monitor(spec.benchmark_every, dict, spec.benchmark_from)
+        readings = [step for step in range(1, spec.steps + 1) if monitor.due(step, spec.steps)]
+        assert len(readings) == 20 and readings[-1] == spec.steps  # Table 1: the last 20
+        assert "--benchmark-from=8100" in spec.cli_args() and not spec.shipped
 
 
 def test_quick_runs_have_files_of_their_own() -> None:
