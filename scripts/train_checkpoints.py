@@ -37,6 +37,7 @@ from typing import Any
 from aeai_lib.checkpoint import export_checkpoint, load_checkpoint
 from aeai_lib.evaluation.measures import MEASURES
 from aeai_lib.sweep import dask_client
+from aeai_lib.training import TrainConfig
 from aeai_lib.zoo import CHECKPOINT_DIR, RUNS, checkpoint_path, run_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,14 +98,32 @@ def wanted_settings(name: str, seed: int) -> dict[str, Any]:
             "train_config": train_config}  # fmt: skip
 
 
+def with_defaults(name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Recorded ``settings`` of run ``name`` with the fields they lack (a seed trained before
+    a training setting or a method option existed) at their defaults, the values that seed
+    was trained with, as a resumed checkpoint's are read (:mod:`aeai_lib.resume`)."""
+    from dataclasses import asdict
+
+    options = asdict(type(RUNS[name].make_method().options)())
+    defaults = {k: v for k, v in asdict(TrainConfig()).items() if k != "device"}
+    method = settings.get("method", {})
+    return {
+        **settings,
+        "method": {**method, "options": {**options, **method.get("options", {})}},
+        "train_config": {**defaults, **settings.get("train_config", {})},
+    }
+
+
 def pending(jobs: list[tuple[str, int]], manifest: dict) -> list[tuple[str, int]]:
     """The ``jobs`` still to train: those whose seed the manifest does not record with the
     settings the registry gives today (:func:`wanted_settings`)."""
 
     def done(name: str, seed: int) -> bool:
         settings = manifest.get(name, {}).get("seeds", {}).get(str(seed), {}).get("settings")
+        if settings is None:
+            return False
         wanted = wanted_settings(name, seed)
-        return settings is not None and all(settings.get(k) == v for k, v in wanted.items())
+        return all(with_defaults(name, settings).get(k) == v for k, v in wanted.items())
 
     return [job for job in jobs if not done(*job)]
 

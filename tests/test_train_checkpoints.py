@@ -86,6 +86,27 @@ def test_a_job_recorded_with_todays_settings_is_skipped_and_others_are_not() -> 
     ]
 
 
+def test_a_seed_recorded_before_a_setting_existed_was_trained_with_its_default() -> None:
+    wanted = train_checkpoints.wanted_settings("pole_aeai", 0)
+    older = {
+        "method": {**wanted["method"], "options": dict(wanted["method"]["options"])},
+        "train_config": dict(wanted["train_config"]),
+    }
+    del older["method"]["options"]["r1_every"], older["train_config"]["lr_schedule"]
+    manifest = {"pole_aeai": {"seeds": {"0": {"settings": older}}}}
+    assert train_checkpoints.pending([("pole_aeai", 0)], manifest) == []
+    older["train_config"]["lr"] = 0.5  # a recorded value is compared as it is
+    assert train_checkpoints.pending([("pole_aeai", 0)], manifest) == [("pole_aeai", 0)]
+
+
+def test_the_shipped_seeds_count_as_trained_with_todays_settings() -> None:
+    manifest = json.loads(train_checkpoints.MANIFEST.read_text())
+    jobs = [
+        (name, int(seed)) for name, entry in manifest.items() for seed in entry.get("seeds", {})
+    ]
+    assert jobs and train_checkpoints.pending(jobs, manifest) == []
+
+
 def test_the_settings_recorded_are_those_the_registry_asks_for() -> None:
     from dataclasses import asdict
 
