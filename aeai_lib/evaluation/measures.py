@@ -321,13 +321,13 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "probe_r2", "probe R2",
         "linear probe from frozen codes: test R2, mean over theta, cos phi, sin phi "
-        "(lines: cos, sin of the angle)", "representation", lambda e: e.result["r2"], "{:.3f}",
+        "(lines: cos, sin of the angle)", "representation", lambda e: e.result["r2"], "{:.4f}",
         lower_is_better=False,
     ),
     Measure(
         "probe_angle_error", "probe angle err",
         "that probe's test error of phi (lines: of the angle), degrees", "representation",
-        lambda e: next(iter(e.result["angle_error"].values())), "{:.1f}",
+        lambda e: next(iter(e.result["angle_error"].values())), "{:.2f}",
     ),
     Measure(
         "kmeans_accuracy", "k-means acc",
