@@ -18,8 +18,10 @@ What the command does, in order:
 3. :func:`serve`: ``python -m voila`` on 127.0.0.1 (only this machine can open the page),
    ``port_retries=0``, in its own session so that the terminal's Ctrl-C reaches this process
    alone; it then asks Voilà to stop (SIGTERM: Voilà stops its loop and shuts its kernels
-   down), waits, removes the folder and returns 0. The kernel imports the same ``aeai_lib``
-   as this process (its folder goes first on ``PYTHONPATH``).
+   down), waits, removes the folder and returns 0. On Linux Voilà also gets SIGTERM when
+   this process dies in any other way (``PR_SET_PDEATHSIG``), so no server outlives it (its
+   page's folder may then stay in the temporary directory). The kernel imports the same
+   ``aeai_lib`` as this process (its folder goes first on ``PYTHONPATH``).
 
 The page (:func:`build_page`): a pair chooser (a few seeded pairs of test images, the
 first the starting pair), the two endpoint images x_a and x_b, and the explorer (one column
@@ -253,6 +255,16 @@ def voila_command(notebook: Path, port: int) -> list[str]:
     ]
 
 
+def _die_with_parent() -> None:
+    """In Voilà's process before it starts (Linux): SIGTERM it if this process dies, even by
+    SIGKILL, so that no server is left behind. Elsewhere nothing."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _wait_listening(process: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -315,7 +327,11 @@ def serve(checkpoints: Sequence[str | os.PathLike], port: int = DEFAULT_PORT) ->
     try:
         notebook = write_page(folder, paths, Path.cwd())
         process = subprocess.Popen(
-            voila_command(notebook, port), cwd=folder, env=env, start_new_session=True
+            voila_command(notebook, port),
+            cwd=folder,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         try:
             _wait_listening(process, port)

@@ -245,9 +245,39 @@ def test_the_explore_page_in_chromium(checkpoints, tmp_path) -> None:
         assert not _processes_mentioning(str(temp))
         assert not list(temp.glob("aeai_explore_*")), "the page's folder was left behind"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # a failure above: stop it as a user would, then kill
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_voila_stops_when_explore_is_killed(checkpoints, tmp_path) -> None:
+    """SIGKILL leaves explore no time to clean up: Voilà must stop by itself (Linux)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    log = tmp_path / "explore.log"
+    command = [sys.executable, "-m", "aeai_lib", "explore", str(checkpoints[0])]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "--port", str(_free_port())], env=env, stdout=out, stderr=out
+        )
+    try:
+        _wait_for_url(process, log)
+        assert _processes_mentioning(str(temp)), "Voilà is not running"
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 30
+    while _processes_mentioning(str(temp)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _processes_mentioning(str(temp)), "Voilà outlived explore"
 
 
 def _expect_new_digest(page, image, old: str) -> None:
