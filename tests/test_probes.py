@@ -166,6 +166,7 @@ def test_evaluate_representation_gives_each_declared_measure(pole_data) -> None:
     assert all(isinstance(result["summary"][key], float) for key in keys)
     assert 0 <= result["summary"]["kmeans_accuracy"] <= 1
     assert 0 <= result["summary"]["probe_angle_error"] <= 180
+    assert evaluate_representation(model, pole_data) == result  # seeded: the same again
 
 
 def test_evaluate_representation_refuses_data_without_exact_factors(make_dataset) -> None:
