@@ -80,7 +80,8 @@ def check_checkpoints(paths: Sequence[str | os.PathLike]) -> list[Path]:
     Raises:
         FileNotFoundError: a path with no file. CheckpointError: a file that cannot be read
             or is not an aeai_lib checkpoint. ValueError: checkpoints of different data or
-            image sizes. Each message names the file.
+            image sizes, or trained on an image folder that cannot be loaded here. Each
+            message names the file.
     """
     checked: list[Path] = []
     first: tuple[str, tuple] | None = None
@@ -107,6 +108,10 @@ def check_checkpoints(paths: Sequence[str | os.PathLike]) -> list[Path]:
                 f"for {first[1][0]} at {first[1][1]} px; explore models of the same data together"
             )
         checked.append(path)
+    if first is not None and str(first[1][0]).startswith("folder:"):
+        from aeai_lib.data.registry import load_checkpoint_dataset
+
+        load_checkpoint_dataset(first[1][0], checked[0], size=first[1][1])  # the folder is there
     return checked
 
 

@@ -106,6 +106,16 @@ def test_checkpoints_of_other_data_are_refused(checkpoints, capsys, no_server) -
     )
 
 
+def test_a_checkpoint_whose_image_folder_is_gone_is_refused(
+    tmp_path, checkpoints, capsys, no_server
+) -> None:
+    record = torch.load(checkpoints[0], weights_only=True)
+    record["dataset"] = f"folder:{tmp_path / 'gone'}"
+    moved = tmp_path / "moved.pt"
+    torch.save(record, moved)
+    _one_error_line(["explore", str(moved)], capsys, r"image folder .*gone.*does not exist")
+
+
 def test_a_taken_port_is_refused(checkpoints, capsys, no_server) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
