@@ -1,5 +1,5 @@
 """Command line: ``python -m aeai_lib train ...``, ``evaluate ...``, ``series ...``, ``sweep
-...`` and ``write-folder ...``.
+...``, ``write-folder ...`` and ``explore ...``.
 
 Examples::
 
@@ -10,6 +10,7 @@ Examples::
     python -m aeai_lib evaluate data/coil.pt --dataset folder:coil-100 --interval 80
     python -m aeai_lib write-folder --dataset objects:50 --split train --out coil-like/train
     python -m aeai_lib sweep notebooks/01_distribution_mismatch.ipynb -p seed 0 1 2 --out sweeps/s
+    python -m aeai_lib explore data/checkpoints/pole_ae.pt data/checkpoints/pole_aeai.pt
 
 The training flags come from the options dataclasses (:mod:`aeai_lib.cli_options`): a new
 option of a method, or a new field of ``TrainConfig``, is a flag without a change here. Each
@@ -324,6 +325,33 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
     sweeper.set_defaults(run=_sweep)
 
 
+def _add_explore(commands: argparse._SubParsersAction) -> None:
+    from aeai_lib.explore_app import DEFAULT_PORT
+
+    explorer = commands.add_parser(
+        "explore", help="serve notebook 09's latent explorer as a web page (Voila)"
+    )
+    explorer.add_argument(
+        "checkpoints",
+        nargs="*",
+        help="checkpoints of the same data, one column each (default: the shipped pole AE "
+        "and AE+A+C+S)",
+    )
+    explorer.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (default: {DEFAULT_PORT})",
+    )
+    explorer.set_defaults(run=_explore)
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from aeai_lib.explore_app import default_checkpoints, serve
+
+    return serve(args.checkpoints or default_checkpoints(), port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand, built now from the registered methods' options."""
     parser = argparse.ArgumentParser(prog="python -m aeai_lib", description=__doc__.split("\n")[0])
@@ -333,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_series(commands)
     _add_sweep(commands)
     _add_write_folder(commands)
+    _add_explore(commands)
     return parser
 
 

@@ -56,8 +56,9 @@ def test_evaluate_checkpoint_on_the_pole(pole_checkpoints: list[Path]) -> None:
     assert result["dataset"] == "pole" and result["steps"] == 2
     assert result["benchmark"] == "protocol" and result["interpolation"] == "lerp"
     assert result["reconstruction_mse"] > 0
-    for measure in measures_of("model") + measures_of("protocol"):
+    for measure in measures_of("model") + measures_of("protocol") + measures_of("representation"):
         assert isinstance(result[measure.key], float), measure.key
+    assert result["representation"]["targets"] == ["theta", "cos phi", "sin phi"]
     evaluation = result["evaluation"]
     assert evaluation["n_pairs"] == 4 and set(evaluation["mse_vs_interval"]) == {"phi", "theta"}
 
@@ -74,6 +75,9 @@ def test_evaluate_checkpoint_on_lines(data_dir: Path) -> None:
     assert result["benchmark"] == "lines" and result["dataset"] == "lines"
     assert result["evaluation"]["n_interpolations"] == N_PAIRS  # ACAI's Table 1: 256
     assert isinstance(result["mean_distance"], float)
+    for measure in measures_of("representation"):  # the probe to the lines' angle
+        assert isinstance(result[measure.key], float), measure.key
+    assert result["representation"]["targets"] == ["cos angle", "sin angle"]
 
 
 def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]) -> None:
@@ -101,7 +105,8 @@ def test_format_comparison_has_a_row_per_checkpoint(pole_checkpoints: list[Path]
     assert shown and all(m.header in mixed[0] for m in shown)
     assert "MD (Table 1)" not in mixed[0]  # a column only when some result has the value
     n_protocol = sum(m.report for m in measures_of("protocol"))
-    assert mixed[4].split()[5:] == ["-"] * n_protocol + ["0.2000", "-"]  # no protocol numbers
+    n_probes = sum(m.report for m in measures_of("representation"))  # the pole rows have them
+    assert mixed[4].split()[5:] == ["-"] * n_protocol + ["0.2000", "-"] + ["-"] * n_probes
     with pytest.raises(ValueError, match="results is empty"):
         format_comparison([])
 

@@ -22,6 +22,10 @@ MEASURES = (
     "latent_mmd",
     "mean_distance",
     "smoothness",
+    # the representation probes, once recorded (k-means' discrete scores are left out: codes
+    # that differ in the last bits between processors may move a point to another cluster)
+    "probe_r2",
+    "probe_angle_error",
 )
 
 

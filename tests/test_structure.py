@@ -35,6 +35,7 @@ LAYERS = {
     "aeai_lib.sweep_results": 5,
     "aeai_lib.explorer_panel": 6,
     "aeai_lib.widgets": 6,
+    "aeai_lib.explore_app": 6,
     "aeai_lib.cli_options": 6,
     "aeai_lib.cli": 6,
     "aeai_lib.__main__": 6,

@@ -162,11 +162,13 @@ def nearest_alpha_index(alphas: list[float], target: float = 0.5) -> int:
     return min(range(len(alphas)), key=lambda k: abs(alphas[k] - target))
 
 
-BENCHMARKS: tuple[str, ...] = ("model", "protocol", "lines")
+BENCHMARKS: tuple[str, ...] = ("model", "protocol", "lines", "representation")
 """What computes a measure: "model", a property of the model alone, measured for every
 checkpoint (:func:`aeai_lib.evaluation.report.evaluate_checkpoint`); "protocol", the paper's
 protocol on a dataset with true in-between images (:func:`.protocol.evaluate_model`);
-"lines", ACAI's lines benchmark (:func:`.protocol.evaluate_lines_model`)."""
+"lines", ACAI's lines benchmark (:func:`.protocol.evaluate_lines_model`); "representation",
+the codes read out by a linear probe and k-means, on datasets with exact factors (pole,
+lines: :func:`.probes.evaluate_representation`)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,9 @@ class Evaluated:
         dataset: its dataset (None for the lines benchmark, which draws fresh pairs).
         result: what the benchmark computed, JSON-ready: for "protocol" the dict of
             :func:`.protocol.evaluate_paths` with "mse_vs_interval" and "latent" added, for
-            "lines" the scores of :func:`.lines_benchmark.lines_benchmark`; empty for "model".
+            "lines" the scores of :func:`.lines_benchmark.lines_benchmark`, for
+            "representation" the dict of :func:`.probes.evaluate_representation`; empty for
+            "model".
         decoded: float32 (P, A, C, H, W) the interpolations scored, on the CPU (None for
             "model").
     """
@@ -200,7 +204,7 @@ class Measure:
         benchmark: one of :data:`BENCHMARKS`, which computes it.
         compute: Evaluated -> the value (a float, or None where it is undefined).
         fmt: how a value is printed, a ``str.format`` pattern.
-        lower_is_better: which way is better (every measure here: lower).
+        lower_is_better: which way is better (False for the probes' R² and k-means scores).
         report: a column of ``python -m aeai_lib evaluate``'s table.
         readme: a column of the README's results table.
     """
@@ -313,6 +317,28 @@ MEASURES: tuple[Measure, ...] = (
         "table1_smoothness", "Smooth. (Table 1)",
         "Smoothness as ACAI's Table 1 reads it: median of the run's last 20 readings",
         "lines", lambda e: (e.result.get("table1") or {}).get("smoothness"), "{:.3f}",
+    ),
+    Measure(
+        "probe_r2", "probe R2",
+        "linear probe from frozen codes: test R2, mean over theta, cos phi, sin phi "
+        "(lines: cos, sin of the angle)", "representation", lambda e: e.result["r2"], "{:.4f}",
+        lower_is_better=False,
+    ),
+    Measure(
+        "probe_angle_error", "probe angle err",
+        "that probe's test error of phi (lines: of the angle), degrees", "representation",
+        lambda e: next(iter(e.result["angle_error"].values())), "{:.2f}",
+    ),
+    Measure(
+        "kmeans_accuracy", "k-means acc",
+        "k-means on the codes vs the theta bins (lines: 8 angle sectors): clustering accuracy "
+        "(ACAI Table 2)", "representation", lambda e: e.result["clusters"]["accuracy"],
+        "{:.3f}", lower_is_better=False,
+    ),
+    Measure(
+        "kmeans_nmi", "k-means NMI", "the same clusters: normalised mutual information",
+        "representation", lambda e: e.result["clusters"]["nmi"], "{:.3f}",
+        lower_is_better=False, readme=False,
     ),
 )  # fmt: skip
 """Every scalar measure, in the order of the tables."""

@@ -24,6 +24,7 @@ import torch
 from aeai_lib.checkpoint import load_checkpoint, model_from_record
 from aeai_lib.data.registry import load_checkpoint_dataset, load_dataset
 from aeai_lib.evaluation.measures import BENCHMARKS, Evaluated, Measure, measures_of, summarise
+from aeai_lib.evaluation.probes import evaluate_representation, has_exact_factors
 from aeai_lib.evaluation.protocol import CURVE_MAX_PAIRS, evaluate_lines_model, evaluate_model
 
 IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -76,8 +77,11 @@ def evaluate_checkpoint(
         "interpolation"}``, the value of every measure of
         :data:`~aeai_lib.evaluation.measures.MEASURES` that the model and its benchmark
         compute (``reconstruction_mse``; protocol: ``mse_mid``, ``mse_mean``,
-        ``alpha_error``, ...; lines: ``mean_distance``, ``smoothness``) and
-        ``"evaluation"``: the full result.
+        ``alpha_error``, ...; lines: ``mean_distance``, ``smoothness``; on the pole and the
+        lines also the "representation" measures: ``probe_r2``, ``probe_angle_error``,
+        ``kmeans_accuracy``, ``kmeans_nmi``), ``"evaluation"``: the full result, and on the
+        pole and the lines ``"representation"``: the full
+        :func:`~aeai_lib.evaluation.probes.evaluate_representation`.
 
     Raises:
         ValueError: data the model cannot read (other channels), or without pairs
@@ -110,6 +114,9 @@ def evaluate_checkpoint(
             curve_max_pairs=curve_max_pairs,
             seed=seed,
         )
+    representation = (
+        evaluate_representation(model, dataset, seed=seed) if has_exact_factors(dataset) else None
+    )
     return {
         "checkpoint": str(path),
         "method": model.label,
@@ -121,7 +128,9 @@ def evaluate_checkpoint(
         "interpolation": interpolation,
         **summarise("model", Evaluated(model, dataset, {})),
         **evaluation["summary"],
+        **(representation["summary"] if representation else {}),
         "evaluation": evaluation,
+        **({"representation": representation} if representation else {}),
     }
 
 
