@@ -2,7 +2,8 @@
 
 * :mod:`.correction`: the learned correction R of the interpolation path, its alpha regressor
   D_R and their adversarial losses;
-* :mod:`.method`: AdvAI-AE, the training method that learns R alongside an autoencoder.
+* :mod:`.method`: AdvAI-AE, the training method that learns R alongside an autoencoder;
+* :mod:`.fitted`: R and D_R fitted post hoc to any trained model's own codes (a plug-in).
 
 AdvAI's toy-prior experiment (R trained on samples of a prior) lives beside the latent
 mismatch measures, in :mod:`aeai_lib.evaluation.toy_priors`.
@@ -14,6 +15,13 @@ from aeai_lib.methods.advai.correction import (
     CorrectionOptions,
     adversarial_losses,
 )
+from aeai_lib.methods.advai.fitted import (
+    FittedCorrection,
+    attach_correction,
+    correct_checkpoint,
+    fit_correction,
+    model_fingerprint,
+)
 from aeai_lib.methods.advai.method import AdvAI, AdvAIOptions
 
 __all__ = [
@@ -22,5 +30,10 @@ __all__ = [
     "AlphaRegressor",
     "CorrectionNetwork",
     "CorrectionOptions",
+    "FittedCorrection",
     "adversarial_losses",
+    "attach_correction",
+    "correct_checkpoint",
+    "fit_correction",
+    "model_fingerprint",
 ]
