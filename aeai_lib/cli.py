@@ -215,7 +215,7 @@ def _add_correct(commands: argparse._SubParsersAction) -> None:
 
 
 def _correct(args: argparse.Namespace) -> int:
-    from aeai_lib.methods.advai.fitted import correct_checkpoint
+    from aeai_lib.correct import correct_checkpoint
 
     if args.threads is not None:
         torch.set_num_threads(check_positive_int("--threads", args.threads))

@@ -4,8 +4,8 @@ AdvAI-AE (:mod:`.method`, as the public code guanyuelee/AdvAI-Official) trains R
 N(0, I) samples and pulls the codes towards N(0, I) with an MMD term. Codes that no term pulls
 there (a plain AE's, AEAI's, ACAI's; on pole their norms spread about 7, against 0.65 for
 N(0, I) in 256-D) are not what such an R learned. Here R and D_R learn on the codes
-themselves: :func:`fit_correction` encodes the model's training images once, with the
-autoencoder frozen (eval mode, no gradients, its weights untouched), and trains R against
+themselves: :func:`aeai_lib.correct.fit_correction` encodes the model's training images once,
+with the autoencoder frozen (eval mode, no gradients, its weights untouched), and trains R against
 D_R on those codes alone, with the losses of :func:`~.correction.adversarial_losses`::
 
     D_R minimises  mean (D_R(z(alpha)) - min(alpha, 1 - alpha))^2 + mean D_R(z_real)^2
@@ -23,8 +23,8 @@ reason). The path is computed in the model's own coordinates, so the endpoints s
 
 The result, a :class:`FittedCorrection`, remembers a fingerprint of the encoder it was fitted
 to (:func:`model_fingerprint`) and refuses any other model. :func:`attach_correction` offers
-its path as ``model.interpolation("advai")``; :func:`correct_checkpoint` (the CLI's ``python
--m aeai_lib correct``) writes a checkpoint that carries it, which
+its path as ``model.interpolation("advai")``; :func:`aeai_lib.correct.correct_checkpoint` (the
+CLI's ``python -m aeai_lib correct``) writes a checkpoint that carries it, which
 :func:`aeai_lib.checkpoint.model_from_record` re-attaches, so that ``evaluate
 --interpolation advai`` measures it. Defaults are the library's, chosen on the shipped pole
 AE (``benchmarks/advai_fit.py``), not the paper's: the public code trains R for 2M samples of
@@ -34,10 +34,8 @@ N(0, I) with 1200 hidden units, far beyond "seconds to minutes on a CPU".
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -49,10 +47,10 @@ from aeai_lib.methods.advai.correction import (
     adversarial_losses,
 )
 from aeai_lib.methods.base import ADVERSARY_BETAS
-from aeai_lib.validation import as_codes, check_alphas, check_output_file, check_positive_int
+from aeai_lib.validation import as_codes, check_alphas, check_positive_int
 
 FIT_STEPS = 1000
-"""Default optimiser steps of :func:`fit_correction`: on the pole AE (256-D codes) 1000
+"""Default optimiser steps of :func:`fit_to_codes`: on the pole AE (256-D codes) 1000
 steps of 256 pairs take the midpoints' MMD to the codes from 0.075 (lerp) to about 0.05;
 longer runs oscillate around that, as GANs do (benchmarks/advai_fit.py)."""
 
@@ -75,7 +73,7 @@ INTERPOLATION_NAME = "advai"
 model, whose own prior-trained path has that name, the latter becomes ``"advai_prior"``."""
 
 
-def _check_model(model: Any, name: str = "model") -> None:
+def check_autoencoder(model: Any, name: str = "model") -> None:
     """ValueError unless ``model`` is an autoencoder with an encoder (an AutoencoderModel)."""
     encoder = getattr(model, "encoder", None)
     if not isinstance(encoder, torch.nn.Module) or not callable(getattr(model, "encode", None)):
@@ -94,7 +92,7 @@ def model_fingerprint(model: Any) -> str:
     Raises:
         ValueError: ``model`` has no encoder.
     """
-    _check_model(model)
+    check_autoencoder(model)
     digest = hashlib.sha256()
     for key, value in sorted(model.encoder.state_dict().items()):
         tensor = value.detach().to("cpu")
@@ -113,7 +111,7 @@ class FittedCorrection:
         center: float32 (D,) mean of the training codes. scale: their RMS spread s > 0.
         fingerprint: :func:`model_fingerprint` of the model fitted to.
         options: R's and D_R's architecture and losses.
-        steps, pairs, lr, seed: as fitted (see :func:`fit_correction`).
+        steps, pairs, lr, seed: as fitted (see :func:`fit_to_codes`).
         n_codes: training codes fitted on. dataset: the name of their dataset.
         seconds: wall time of the fit. history: per-step ``"correction"`` and
             ``"alpha_regressor"`` losses (scalars >= 0).
@@ -192,7 +190,7 @@ class FittedCorrection:
         Raises:
             ValueError: no encoder, or an encoder whose weights differ from those fitted to.
         """
-        _check_model(model, name)
+        check_autoencoder(model, name)
         found = model_fingerprint(model)
         if found != self.fingerprint:
             raise ValueError(
@@ -262,83 +260,50 @@ class FittedCorrection:
             raise ValueError(f"{name} is damaged and cannot be rebuilt ({error})") from None
 
 
-def training_codes(model: Any, dataset: Any) -> torch.Tensor:
-    """The model's codes (N, D) of the dataset's training images, float32 on the CPU.
-
-    Encoded in eval mode without gradients (:func:`aeai_lib.inference.encode_images`), the
-    model's mode restored.
-
-    Raises:
-        ValueError: no encoder, images the model cannot read, fewer than 4 training images.
-    """
-    from aeai_lib.inference import check_model_fits, encode_images
-
-    _check_model(model)
-    check_model_fits(model, dataset)
-    if len(dataset.train_idx) < 4:
-        raise ValueError(
-            f"dataset {dataset.name!r} has {len(dataset.train_idx)} training images; the "
-            "correction needs at least 4 codes to pair"
-        )
-    return encode_images(model, dataset.images[dataset.train_idx]).detach().float().cpu()
-
-
-def fit_correction(
-    model: Any,
-    dataset: Any = None,
+def fit_to_codes(
+    codes: torch.Tensor,
+    fingerprint: str,
     *,
     steps: int = FIT_STEPS,
     pairs: int = FIT_PAIRS,
     lr: float = FIT_LR,
     seed: int = 0,
     options: CorrectionOptions | None = None,
+    dataset: str = "",
 ) -> FittedCorrection:
-    """Fit AdvAI's R and D_R to a trained model's codes of its training images, post hoc.
+    """Fit AdvAI's R and D_R to a frozen model's codes (the work of
+    :func:`aeai_lib.correct.fit_correction`, which encodes the images and measures the result).
 
-    The autoencoder is frozen: its training codes are computed once and only R and D_R train.
-    Each step draws ``pairs`` pairs (z1, z2) and ``pairs`` real codes from the training codes
-    (with replacement), one alpha ~ U[0, 1] per pair, and takes one Adam step on R and on D_R
-    simultaneously, on the CPU. ``seed`` sets the initial weights and every draw, so a fit is
-    repeatable on one machine; the thread count is the caller's (one is fastest on a busy
-    machine).
+    Each step draws ``pairs`` pairs (z1, z2) and ``pairs`` real codes from the standardised
+    codes (with replacement), one alpha ~ U[0, 1] per pair, and takes one Adam step (betas
+    (0.5, 0.999)) on R and on D_R simultaneously, on the CPU. ``seed`` sets the initial
+    weights and every draw, so a fit repeats on one machine; the thread count is the caller's.
 
     Args:
-        model: an :class:`~aeai_lib.models.AutoencoderModel`, or the path of its checkpoint
-            (then ``dataset`` defaults to the data it was trained on).
-        dataset: an :class:`~aeai_lib.data.base.ImageDataset` the model reads; its
-            ``train_idx`` images are encoded.
+        codes: float (N, D) codes of the training images, N >= 4, not all equal.
+        fingerprint: :func:`model_fingerprint` of the model that gave them.
         steps: optimiser steps >= 1 (default :data:`FIT_STEPS`).
         pairs: pairs (and real codes) per step >= 2 (default :data:`FIT_PAIRS`).
-        lr: Adam rate of both networks (default :data:`FIT_LR`).
+        lr: Adam rate of both networks, > 0 (default :data:`FIT_LR`).
         seed: seeds the weights and the draws.
         options: architecture and losses (default :data:`FIT_OPTIONS`).
+        dataset: the name of the codes' dataset, recorded.
 
     Returns:
-        the fitted correction, in eval mode, with the model's fingerprint.
+        the fitted correction, R and D_R in eval mode (``mmd_lerp`` and ``mmd_fitted`` None).
 
     Raises:
-        ValueError: a missing or unreadable checkpoint (names ``model``), a model with no
-            encoder, no dataset, bad step counts, codes that are all equal.
+        ValueError: bad codes, step counts or rate.
     """
-    if isinstance(model, (str, os.PathLike)):
-        record, model = load_correctable(model, "model")
-        if dataset is None:
-            from aeai_lib.data.registry import load_checkpoint_dataset
-
-            dataset = load_checkpoint_dataset(
-                record["dataset"], record["path"], size=model.config.image_size
-            )
-    _check_model(model)
-    if dataset is None:
-        raise ValueError("dataset is required with a model: pass the data it was trained on")
+    codes = as_codes(codes, "codes").detach().float().cpu()
+    if len(codes) < 4:
+        raise ValueError(f"the correction needs at least 4 codes to pair, got {len(codes)}")
     steps = check_positive_int("steps", steps)
     pairs = check_positive_int("pairs", pairs, minimum=2)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}; the default is {FIT_LR}")
     options = FIT_OPTIONS if options is None else options
     started = time.perf_counter()
-    fingerprint = model_fingerprint(model)
-    codes = training_codes(model, dataset)
     center = codes.mean(0)
     scale = float((codes - center).square().mean().sqrt())
     if not scale > 0:
@@ -366,7 +331,7 @@ def fit_correction(
             optimizer.step()
         history["correction"].append(r_loss.item())
         history["alpha_regressor"].append(d_loss.item())
-    fitted = FittedCorrection(
+    return FittedCorrection(
         network.eval(),
         regressor.eval(),
         center,
@@ -378,16 +343,10 @@ def fit_correction(
         lr,
         seed,
         len(codes),
-        dataset.name,
+        dataset,
         time.perf_counter() - started,
         history,
     )
-    from aeai_lib.evaluation.measures import latent_mismatch
-    from aeai_lib.interpolation import lerp
-
-    fitted.mmd_lerp = latent_mismatch(codes, lerp)["mmd"]
-    fitted.mmd_fitted = latent_mismatch(codes, fitted.interpolate)["mmd"]
-    return fitted
 
 
 def attach_correction(model: Any, correction: FittedCorrection, name: str = "model") -> Any:
@@ -404,65 +363,3 @@ def attach_correction(model: Any, correction: FittedCorrection, name: str = "mod
         model.attach_interpolation(f"{INTERPOLATION_NAME}_prior", own[INTERPOLATION_NAME])
     model.attach_interpolation(INTERPOLATION_NAME, correction.interpolate)
     return model
-
-
-def load_correctable(checkpoint: Any, name: str = "checkpoint") -> tuple[dict[str, Any], Any]:
-    """(the checkpoint's record, with ``"path"`` added, and its model) for fitting.
-
-    Raises:
-        ValueError: naming ``name``: no such file, a file that is not a readable aeai_lib
-            checkpoint, or one whose model has no encoder.
-    """
-    from aeai_lib.checkpoint import load_checkpoint, model_from_record
-
-    if not isinstance(checkpoint, (str, os.PathLike)):
-        raise ValueError(f"{name} must be a checkpoint path, got a {type(checkpoint).__name__}")
-    path = Path(checkpoint)
-    try:
-        record = load_checkpoint(path)
-    except FileNotFoundError:
-        raise ValueError(
-            f"{name} {str(path)!r}: no such file; pass a checkpoint written by "
-            "`python -m aeai_lib train`"
-        ) from None
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
-    state = record.get("model_state")
-    if not isinstance(state, dict) or not any(str(k).startswith("encoder.") for k in state):
-        raise ValueError(
-            f"{name} {str(path)!r} holds no encoder weights: the correction is fitted to an "
-            "autoencoder's codes; pass a checkpoint written by `python -m aeai_lib train`"
-        )
-    try:
-        bare = {key: value for key, value in record.items() if key != "correction"}
-        model = model_from_record(bare)  # a correction already there is refitted
-    except (KeyError, TypeError, RuntimeError) as error:
-        raise ValueError(f"{name} {str(path)!r}: its model cannot be rebuilt ({error})") from None
-    return {**record, "path": str(path)}, model
-
-
-def correct_checkpoint(
-    checkpoint: str | os.PathLike, out: str | os.PathLike, **fit: Any
-) -> tuple[Path, FittedCorrection]:
-    """Fit the correction to a checkpoint's model and write ``out``: the same checkpoint plus
-    the correction (``"correction"``), written atomically, loading with ``weights_only=True``.
-
-    ``out`` loads like any checkpoint (:func:`aeai_lib.checkpoint.load_model`) and its model
-    offers ``"advai"``. A correction already in ``checkpoint`` is replaced. ``fit``: the
-    keyword arguments of :func:`fit_correction` (steps, pairs, lr, seed, options).
-
-    Raises:
-        ValueError: bad ``checkpoint`` (see :func:`load_correctable`) or ``out``.
-    """
-    from aeai_lib.checkpoint import save_checkpoint
-    from aeai_lib.data.registry import load_checkpoint_dataset
-
-    out = check_output_file(out, "--out")
-    record, model = load_correctable(checkpoint)
-    dataset = load_checkpoint_dataset(record["dataset"], checkpoint, size=model.config.image_size)
-    correction = fit_correction(model, dataset, **fit)
-    record.pop("path")
-    for key in ("format", "format_version", "library_version"):
-        record.pop(key, None)
-    record["correction"] = {**correction.state(), "source": str(checkpoint)}
-    return save_checkpoint(record, out), correction
