@@ -191,7 +191,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_correct(commands: argparse._SubParsersAction) -> None:
-    from aeai_lib.methods.advai.fitted import FIT_LR, FIT_PAIRS, FIT_STEPS
+    from aeai_lib.methods.advai.fitted import FIT_AVERAGE, FIT_LR, FIT_PAIRS, FIT_STEPS
 
     corrector = commands.add_parser(
         "correct",
@@ -208,6 +208,12 @@ def _add_correct(commands: argparse._SubParsersAction) -> None:
     )
     corrector.add_argument(
         "--lr", type=float, default=FIT_LR, help=f"Adam rate of R and D_R (default: {FIT_LR})"
+    )
+    corrector.add_argument(
+        "--average",
+        type=float,
+        default=FIT_AVERAGE,
+        help=f"decay of the moving average of R's weights, 0: none (default: {FIT_AVERAGE})",
     )
     corrector.add_argument("--seed", type=int, default=0, help="seeds the fit (default: 0)")
     corrector.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
@@ -226,6 +232,7 @@ def _correct(args: argparse.Namespace) -> int:
         pairs=check_positive_int("--pairs", args.pairs, minimum=2),
         lr=args.lr,
         seed=args.seed,
+        average=args.average,
     )
     before, after = correction.mmd_lerp, correction.mmd_fitted
     print(

@@ -29,6 +29,7 @@ from aeai_lib.inference import check_model_fits, encode_images
 from aeai_lib.interpolation import lerp
 from aeai_lib.methods.advai.correction import CorrectionOptions
 from aeai_lib.methods.advai.fitted import (
+    FIT_AVERAGE,
     FIT_LR,
     FIT_PAIRS,
     FIT_STEPS,
@@ -67,6 +68,7 @@ def fit_correction(
     pairs: int = FIT_PAIRS,
     lr: float = FIT_LR,
     seed: int = 0,
+    average: float = FIT_AVERAGE,
     options: CorrectionOptions | None = None,
 ) -> FittedCorrection:
     """Fit AdvAI's R and D_R to a trained model's codes of its training images, post hoc.
@@ -82,9 +84,10 @@ def fit_correction(
             (then ``dataset`` defaults to the data it was trained on).
         dataset: an :class:`~aeai_lib.data.base.ImageDataset` the model reads; its
             ``train_idx`` images are encoded.
-        steps, pairs, lr, seed, options: of the fit (defaults
+        steps, pairs, lr, seed, average, options: of the fit (defaults
             :data:`~aeai_lib.methods.advai.fitted.FIT_STEPS` = 1000, ``FIT_PAIRS`` = 256,
-            ``FIT_LR`` = 1e-3, seed 0, ``FIT_OPTIONS``: 256 hidden units).
+            ``FIT_LR`` = 1e-3, seed 0, ``FIT_AVERAGE`` = 0.99 (R's weights averaged),
+            ``FIT_OPTIONS``: 256 hidden units).
 
     Returns:
         the fitted correction, in eval mode, with the model's fingerprint; attach it with
@@ -113,6 +116,7 @@ def fit_correction(
         pairs=pairs,
         lr=lr,
         seed=seed,
+        average=average,
         options=options,
         dataset=dataset.name,
     )

@@ -227,3 +227,16 @@ def _pole_like(model):
     """A few random images at the model's size and channels, to fit a stranger's correction."""
     dataset = make_image_dataset(8, size=model.config.image_size, channels=model.config.channels)
     return dataset
+
+
+def test_the_weight_average_is_returned_and_its_decay_checked(model, dataset) -> None:
+    last = fit_correction(model, dataset, steps=5, pairs=8, average=0.0, options=SMALL)
+    mean = fit_correction(model, dataset, steps=5, pairs=8, average=0.9, options=SMALL)
+    assert last.average == 0.0 and mean.average == 0.9
+    weights = [
+        (a - b).abs().max()
+        for a, b in zip(last.network.parameters(), mean.network.parameters(), strict=True)
+    ]
+    assert max(weights) > 0  # the same run, another R
+    with pytest.raises(ValueError, match=r"average must lie in \[0, 1\)"):
+        fit_correction(model, dataset, steps=1, average=1.0)
