@@ -26,9 +26,14 @@ to (:func:`model_fingerprint`) and refuses any other model. :func:`attach_correc
 its path as ``model.interpolation("advai")``; :func:`aeai_lib.correct.correct_checkpoint` (the
 CLI's ``python -m aeai_lib correct``) writes a checkpoint that carries it, which
 :func:`aeai_lib.checkpoint.model_from_record` re-attaches, so that ``evaluate
---interpolation advai`` measures it. Defaults are the library's, chosen on the shipped pole
-AE (``benchmarks/advai_fit.py``), not the paper's: the public code trains R for 2M samples of
-N(0, I) with 1200 hidden units, far beyond "seconds to minutes on a CPU".
+--interpolation advai`` measures it; the latent explorer lists it with the model's other
+interpolations (``model.interpolation_names``).
+
+Defaults are the library's, chosen on the shipped pole AE and AdvAI-AE
+(``benchmarks/advai_fit.py``), not the paper's: the public code trains R for 2M samples of
+N(0, I) with 1200 hidden units, far beyond "seconds to minutes on a CPU". What the fit returns
+is a moving average of R's weights (:data:`FIT_AVERAGE`), without which it did not beat lerp
+on AdvAI-AE's codes.
 """
 
 from __future__ import annotations
