@@ -305,6 +305,10 @@ def _check_before_work(args: argparse.Namespace) -> None:
         check_output_file(args.out, "--out")
         check_positive_int("--steps", args.steps)
         check_positive_int("--pairs", args.pairs, minimum=2)
+        if not args.lr > 0:
+            raise ValueError(f"--lr must be > 0, got {args.lr}")
+        if not 0 <= args.average < 1:
+            raise ValueError(f"--average must lie in [0, 1), got {args.average}")
 
 
 def _sweep(args: argparse.Namespace) -> int:

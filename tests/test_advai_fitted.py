@@ -208,6 +208,9 @@ def test_correct_refuses_bad_input_in_one_line(
     _fails_with_one_line(
         ["correct", str(pole_checkpoint), "--out", out, "--steps", "0"], capsys, "--steps"
     )
+    for flag, value in (("--lr", "0"), ("--average", "1")):
+        argv = ["correct", str(pole_checkpoint), "--out", out, flag, value]
+        _fails_with_one_line(argv, capsys, flag)
     # a correction copied into another model's checkpoint is refused when loaded
     record = load_checkpoint(pole_checkpoint)
     stranger = make_method("ae").build_model(ModelConfig(**record["model_config"]))
