@@ -85,7 +85,7 @@ def fit_correction(
         dataset: an :class:`~aeai_lib.data.base.ImageDataset` the model reads; its
             ``train_idx`` images are encoded.
         steps, pairs, lr, seed, average, options: of the fit (defaults
-            :data:`~aeai_lib.methods.advai.fitted.FIT_STEPS` = 1000, ``FIT_PAIRS`` = 256,
+            :data:`~aeai_lib.methods.advai.fitted.FIT_STEPS` = 2000, ``FIT_PAIRS`` = 256,
             ``FIT_LR`` = 1e-3, seed 0, ``FIT_AVERAGE`` = 0.99 (R's weights averaged),
             ``FIT_OPTIONS``: 256 hidden units).
 

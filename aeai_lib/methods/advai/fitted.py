@@ -55,18 +55,20 @@ from aeai_lib.methods.advai.correction import (
 from aeai_lib.methods.base import ADVERSARY_BETAS
 from aeai_lib.validation import as_codes, check_alphas, check_positive_int
 
-FIT_STEPS = 1000
-"""Default optimiser steps of :func:`fit_to_codes`: with the weight average
-(:data:`FIT_AVERAGE`), 1000 steps of 256 pairs take the midpoints' MMD^2 to all codes from
-lerp's 0.075 to 0.016 on the shipped pole AE and from 0.042 to 0.011 on AdvAI-AE (seed 0),
-still falling at the end; about a minute on one thread (benchmarks/advai_fit.py)."""
+FIT_STEPS = 2000
+"""Default optimiser steps of :func:`fit_to_codes`. With the weight average
+(:data:`FIT_AVERAGE`) and 256 pairs a step, the midpoints' MMD^2 to all codes of the shipped
+pole models (seed 0, ``evaluate``'s latent MMD) after 1000 and 2000 steps: AE 0.016 and 0.021
+(lerp 0.075), AdvAI-AE 0.011 after 1000 (lerp 0.042), AEAI 0.044 and 0.0067 (lerp 0.050):
+1000 steps were not enough for AEAI. 2000 steps took 58 to 87 s (47 s of CPU time) on one
+thread of a shared 2-core machine (benchmarks/advai_fit.py)."""
 
 FIT_AVERAGE = 0.99
 """Default decay of the moving average of R's weights that the fit returns (0: R's last
 weights). The public toy code keeps such an average of R (:mod:`.correction` left it out of
 the joint training). Here it is what makes the fit work: R and D_R oscillate, as GANs do, and
 the last R read MMD^2 0.050 (AE) and 0.048 (AdvAI-AE) after 1000 steps, no better than lerp
-on AdvAI-AE; the average of the same run read 0.016 and 0.011. The value 0.99 is the
+on AdvAI-AE; the average of the same runs read 0.016 and 0.011. The value 0.99 is the
 library's (a window of about 100 steps), tried on those two models only."""
 
 FIT_PAIRS = 256
