@@ -6,7 +6,9 @@ A checkpoint is a dict of tensors and plain Python values:
 * ``library_version``: the aeai_lib version that wrote it;
 * ``model_config``, ``method`` ({"name", "options"}), ``train_config``, ``dataset``;
 * ``step``, ``model_state``, ``optimizer_states``, ``generator_state``: enough to resume;
-* ``history``: per-step values of every loss term; ``metrics``: measures recorded after training.
+* ``history``: per-step values of every loss term; ``metrics``: measures recorded after training;
+* ``correction`` (optional): AdvAI's correction fitted to the model's codes after training
+  (:mod:`aeai_lib.methods.advai.fitted`), offered as the interpolation ``"advai"``.
 """
 
 from __future__ import annotations
@@ -162,6 +164,10 @@ def model_from_record(record: dict[str, Any], device: str | torch.device = "cpu"
     method = method_from_record(record["method"])
     model = method.build_model(ModelConfig(**record["model_config"]))
     model.load_state_dict(record["model_state"])
+    if "correction" in record:  # fitted after training: python -m aeai_lib correct
+        from aeai_lib.methods.advai.fitted import FittedCorrection, attach_correction
+
+        attach_correction(model, FittedCorrection.from_state(record["correction"]))
     return model.to(device).eval()
 
 

@@ -1,5 +1,5 @@
-"""Command line: ``python -m aeai_lib train ...``, ``evaluate ...``, ``series ...``, ``sweep
-...``, ``write-folder ...`` and ``explore ...``.
+"""Command line: ``python -m aeai_lib train ...``, ``evaluate ...``, ``correct ...``, ``series
+...``, ``sweep ...``, ``write-folder ...`` and ``explore ...``.
 
 Examples::
 
@@ -8,6 +8,8 @@ Examples::
     python -m aeai_lib train --method advai --config advai.json --adversary-lr 1e-4 --out a.pt
     python -m aeai_lib evaluate data/aeai.pt data/ae.pt --json
     python -m aeai_lib evaluate data/coil.pt --dataset folder:coil-100 --interval 80
+    python -m aeai_lib correct data/ae.pt --out data/ae_advai.pt
+    python -m aeai_lib evaluate data/ae_advai.pt --interpolation advai
     python -m aeai_lib write-folder --dataset objects:50 --split train --out coil-like/train
     python -m aeai_lib sweep notebooks/01_distribution_mismatch.ipynb -p seed 0 1 2 --out sweeps/s
     python -m aeai_lib explore data/checkpoints/pole_ae.pt data/checkpoints/pole_aeai.pt
@@ -189,6 +191,60 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_correct(commands: argparse._SubParsersAction) -> None:
+    from aeai_lib.methods.advai.fitted import FIT_AVERAGE, FIT_LR, FIT_PAIRS, FIT_STEPS
+
+    corrector = commands.add_parser(
+        "correct",
+        help="fit AdvAI's correction to a trained model's own codes and write a checkpoint "
+        "that offers it as --interpolation advai",
+    )
+    corrector.add_argument("checkpoint", help="a checkpoint written by train")
+    corrector.add_argument("--out", required=True, help="the corrected checkpoint to write")
+    corrector.add_argument(
+        "--steps", type=int, default=FIT_STEPS, help=f"optimiser steps (default: {FIT_STEPS})"
+    )
+    corrector.add_argument(
+        "--pairs", type=int, default=FIT_PAIRS, help=f"pairs per step (default: {FIT_PAIRS})"
+    )
+    corrector.add_argument(
+        "--lr", type=float, default=FIT_LR, help=f"Adam rate of R and D_R (default: {FIT_LR})"
+    )
+    corrector.add_argument(
+        "--average",
+        type=float,
+        default=FIT_AVERAGE,
+        help=f"decay of the moving average of R's weights, 0: none (default: {FIT_AVERAGE})",
+    )
+    corrector.add_argument("--seed", type=int, default=0, help="seeds the fit (default: 0)")
+    corrector.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    corrector.set_defaults(run=_correct)
+
+
+def _correct(args: argparse.Namespace) -> int:
+    from aeai_lib.correct import correct_checkpoint
+
+    if args.threads is not None:
+        torch.set_num_threads(check_positive_int("--threads", args.threads))
+    path, correction = correct_checkpoint(
+        args.checkpoint,
+        args.out,
+        steps=check_positive_int("--steps", args.steps),
+        pairs=check_positive_int("--pairs", args.pairs, minimum=2),
+        lr=args.lr,
+        seed=args.seed,
+        average=args.average,
+    )
+    before, after = correction.mmd_lerp, correction.mmd_fitted
+    print(
+        f"fitted AdvAI's correction to the codes of {correction.n_codes} training images of "
+        f"{correction.dataset} in {correction.seconds:.1f} s ({correction.steps} steps); "
+        f"midpoint MMD^2 to those codes: lerp {before:.4f}, advai {after:.4f}; wrote {path}; "
+        f"measure it with: python -m aeai_lib evaluate {path} --interpolation advai"
+    )
+    return 0
+
+
 def _add_write_folder(commands: argparse._SubParsersAction) -> None:
     writer = commands.add_parser(
         "write-folder", help="write a dataset's views as a COIL-100-style folder of PNGs"
@@ -246,6 +302,14 @@ def _check_before_work(args: argparse.Namespace) -> None:
         check_output_folder(args.out, "--out")
     elif args.command == "write-folder":
         check_new_folder(args.out, "--out")
+    elif args.command == "correct":
+        check_output_file(args.out, "--out")
+        check_positive_int("--steps", args.steps)
+        check_positive_int("--pairs", args.pairs, minimum=2)
+        if not args.lr > 0:
+            raise ValueError(f"--lr must be > 0, got {args.lr}")
+        if not 0 <= args.average < 1:
+            raise ValueError(f"--average must lie in [0, 1), got {args.average}")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -358,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_train(commands)
     _add_evaluate(commands)
+    _add_correct(commands)
     _add_series(commands)
     _add_sweep(commands)
     _add_write_folder(commands)

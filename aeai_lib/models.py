@@ -245,6 +245,7 @@ class AutoencoderModel(nn.Module):
         self.decoder = decoder if decoder is not None else make_decoder(config)
         self.auxiliary = nn.ModuleDict()
         self._learned_interpolations = learned_interpolations
+        self._attached: dict[str, Interpolation] = {}
 
     def _weights(self) -> torch.Tensor:
         return next(self.parameters())
@@ -284,9 +285,22 @@ class AutoencoderModel(nn.Module):
         images = self.decoder(codes)
         return images if self.config.architecture == "vgg" else images.clamp(0.0, 1.0)
 
-    def _learned(self) -> dict[str, Interpolation]:
+    def method_interpolations(self) -> dict[str, Interpolation]:
+        """The interpolations the training method's networks define (AdvAI's "advai"), by
+        name, without those attached later."""
         hook = self._learned_interpolations
         return hook(self) if hook is not None else {}
+
+    def _learned(self) -> dict[str, Interpolation]:
+        return {**self.method_interpolations(), **self._attached}
+
+    def attach_interpolation(self, name: str, interpolate: Interpolation) -> None:
+        """Offer ``interpolate`` as ``interpolation(name)``, e.g. a correction fitted after
+        training (:func:`aeai_lib.methods.advai.fitted.attach_correction`); it wins over a
+        learned one of that name. Not part of the state dict: a checkpoint stores it apart."""
+        if name in INTERPOLATIONS:
+            raise ValueError(f"{name!r} is a built-in interpolation; attach under another name")
+        self._attached[name] = interpolate
 
     @property
     def interpolation_names(self) -> tuple[str, ...]:
@@ -304,7 +318,10 @@ class AutoencoderModel(nn.Module):
             return get_interpolation(name)
         learned = self._learned()
         if name not in learned:
-            hint = "; a learned one such as 'advai' comes with its method (--method advai)"
+            hint = (
+                "; a learned one such as 'advai' comes with its method (--method advai) or "
+                "with a fitted correction (python -m aeai_lib correct CHECKPOINT --out NEW.pt)"
+            )
             raise ValueError(
                 f"unknown interpolation {name!r} for this {self.label} model; choose one of: "
                 f"{', '.join(self.interpolation_names)}{'' if learned else hint}"
