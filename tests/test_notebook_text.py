@@ -509,3 +509,26 @@ def test_a_summary_cell_that_shows_its_values_is_reported() -> None:
     problems = check_summary_output("99_example", [_py("x", ("summary",), [drawn])])
     assert "shows execute_result" in problems[0] and "no values" in problems[1]
     assert "0 cells tagged summary" in check_summary_output("99_example", [_py("x")])[0]
+
+
+def test_a_printed_summary_is_rewritten_as_the_silent_output(tmp_path: Path) -> None:
+    """``scripts/refresh_notebooks.py --summary-only``: what mends a summary cell that still
+    shows its values without executing the notebook again."""
+    import importlib.util
+
+    import nbformat
+
+    from aeai_lib.series import read_summary
+
+    spec = importlib.util.spec_from_file_location("refresh", ROOT / "scripts/refresh_notebooks.py")
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    printed = nbformat.v4.new_output("stream", name="stdout", text='SUMMARY {"mse": 0.1}\n')
+    cell = nbformat.v4.new_code_cell("report_summary(mse=0.1)", outputs=[printed])
+    cell.metadata["tags"] = ["summary"]
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    assert check_summary_output("99_example", _cells(path))  # the fault, before
+    assert refresh.summary_to_metadata(path) == 1
+    assert check_summary_output("99_example", _cells(path)) == []
+    assert read_summary(path) == {"mse": 0.1}
