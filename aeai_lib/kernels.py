@@ -15,8 +15,11 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
+from pathlib import Path
 
 from jupyter_client.manager import KernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 
 KERNEL_DIED = "Kernel died before replying to kernel_info"
 """jupyter_client's message (``RuntimeError``) for a kernel that exited before replying."""
@@ -30,14 +33,18 @@ class IPCKernelManager(KernelManager):
 
     A TCP kernel logs ``[IPKernelApp] WARNING | Kernel is running over TCP without
     encryption`` to the terminal at every start (ipykernel 7); over IPC nothing travels through
-    the network stack, so the kernel has nothing to warn about. The sockets are files next to
-    the kernel's connection file, in Jupyter's runtime folder. ``series`` and ``sweep`` pass it
-    to papermill (:func:`kernel_manager_options`).
+    the network stack, so the kernel has nothing to warn about. The sockets are files in
+    Jupyter's runtime folder, removed when the kernel shuts down. ``series`` and
+    ``scripts/refresh_notebooks.py`` use it (:func:`kernel_manager_options`).
     """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.transport = "ipc"
+        # an absolute path: the kernel runs in the notebook's folder, its client elsewhere
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        self.ip = str(runtime / f"aeai-{uuid.uuid4().hex[:12]}-ipc")
 
 
 def kernel_manager_options() -> dict[str, object]:
