@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -165,7 +166,8 @@ def check_parameters(namespace: Mapping[str, Any], specs: Mapping[str, Parameter
 def report_summary(**values: Any) -> None:
     """Record the notebook's key results, showing nothing to the reader.
 
-    Floats are rounded to 6 significant digits. In a kernel, the values go into the metadata
+    Floats are rounded to 6 significant digits. In a kernel (where NaN and infinities, which
+    JSON lacks, become None), the values go into the metadata
     (key :data:`SUMMARY_METADATA_KEY`) of one output whose data is empty: a notebook front end
     has nothing to draw, and the executed notebook keeps them for the series runner, the sweeps
     and the test of the notebooks' prose (:func:`aeai_lib.series.read_summary`). Outside a
@@ -176,9 +178,10 @@ def report_summary(**values: Any) -> None:
     if shell is None:
         print(SUMMARY_PREFIX + json.dumps(rounded, sort_keys=True))
         return
-    shell.display_pub.publish(
-        data={}, metadata={SUMMARY_METADATA_KEY: json.loads(json.dumps(rounded, sort_keys=True))}
-    )
+    finite = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in rounded.items()
+    }
+    shell.display_pub.publish(data={}, metadata={SUMMARY_METADATA_KEY: finite})
 
 
 def _kernel_shell() -> Any:

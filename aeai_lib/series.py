@@ -224,8 +224,9 @@ HEADLINES: dict[str, tuple[Headline, ...]] = {
     ),
     "12_tuning": (
         lambda s: (
-            f"val MSE at α=½ {_e(s['val_mse_mid'])} "
-            f"(AE {_e(s['yardstick_ae_val_mse_mid'])}, AEAI {_e(s['yardstick_aeai_val_mse_mid'])})"
+            f"val MSE at α=½ {_e(s['val_mse_mid'])}; AE {_e(s['yardstick_ae_val_mse_mid'])}"
+            f" ± {_e(s['yardstick_ae_val_mse_mid_std'])}, AEAI defaults "
+            f"{_e(s['yardstick_aeai_val_mse_mid'])} ± {_e(s['yardstick_aeai_val_mse_mid_std'])}"
         ),
         lambda s: f"{s['train_steps']} steps",
     ),

@@ -84,3 +84,11 @@ def seed_spread(runs: list[dict[str, Any]], key: str) -> tuple[float, float]:
     if len(values) < 2:
         return mean, 0.0
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def separation(first: tuple[float, float], second: tuple[float, float]) -> float:
+    """How far apart two (mean, standard deviation) pairs of :func:`seed_spread` are: the gap
+    ``first - second`` in units of the sum of the two deviations (beyond 1: more than the
+    seeds' spread); NaN when both deviations are 0."""
+    spread = first[1] + second[1]
+    return (first[0] - second[0]) / spread if spread > 0 else math.nan

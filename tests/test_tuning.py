@@ -11,7 +11,7 @@ import torch
 from aeai_lib.data.base import ImageDataset
 from aeai_lib.methods import make_method
 from aeai_lib.training import TrainConfig
-from aeai_lib.tuning import run_path, seed_spread, train_cached
+from aeai_lib.tuning import run_path, seed_spread, separation, train_cached
 
 
 def test_a_setting_has_one_file_and_two_settings_never_share_one(
@@ -48,3 +48,9 @@ def test_seed_spread_is_the_mean_and_the_sample_standard_deviation() -> None:
     assert seed_spread(runs, "mse") == pytest.approx((2.0, 1.0))
     assert seed_spread(runs[:1], "mse") == (1.0, 0.0)
     assert math.isnan(seed_spread([{"mse": float("nan")}] * 2, "mse")[0])
+
+
+def test_separation_is_the_gap_in_units_of_the_two_spreads() -> None:
+    assert separation((3.0, 0.5), (1.0, 0.5)) == 2.0
+    assert separation((1.0, 0.5), (3.0, 0.5)) == -2.0
+    assert math.isnan(separation((1.0, 0.0), (1.0, 0.0)))
