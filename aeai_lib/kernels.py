@@ -14,12 +14,43 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 
 KERNEL_DIED = "Kernel died before replying to kernel_info"
 """jupyter_client's message (``RuntimeError``) for a kernel that exited before replying."""
 PROBE_TIMEOUT_S = 60
 """How long the interpreter may take to print its help (a kernel that starts takes seconds)."""
 _ERROR_LINE = re.compile(r"No module named|^\w*(Error|Exception)\b|error", re.IGNORECASE)
+
+
+class IPCKernelManager(KernelManager):
+    """A kernel manager that talks to its kernel over local IPC sockets, not TCP.
+
+    A TCP kernel logs ``[IPKernelApp] WARNING | Kernel is running over TCP without
+    encryption`` to the terminal at every start (ipykernel 7); over IPC nothing travels through
+    the network stack, so the kernel has nothing to warn about. The sockets are files in
+    Jupyter's runtime folder, removed when the kernel shuts down. ``series`` and
+    ``scripts/refresh_notebooks.py`` use it (:func:`kernel_manager_options`).
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.transport = "ipc"
+        # an absolute path: the kernel runs in the notebook's folder, its client elsewhere
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        self.ip = str(runtime / f"aeai-{uuid.uuid4().hex[:12]}-ipc")
+
+
+def kernel_manager_options() -> dict[str, object]:
+    """Keyword arguments for ``papermill.execute_notebook``: the IPC kernel manager where the
+    platform has Unix sockets (not on Windows, whose kernels keep TCP)."""
+    return {} if sys.platform == "win32" else {"kernel_manager_class": IPCKernelManager}
 
 
 def kernel_start_failure(error: BaseException, kernel_name: str = "python3") -> str | None:

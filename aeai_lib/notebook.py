@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 SUMMARY_PREFIX = "SUMMARY "
+"""The prefix of a summary printed as text (outside a kernel, and by older notebooks)."""
+SUMMARY_METADATA_KEY = "aeai_summary"
+"""Where :func:`report_summary` leaves the values in a kernel: the metadata of an output whose
+data is empty, so that JupyterLab, nbviewer and GitHub show nothing to a learner while the
+executed notebook (read by :func:`aeai_lib.series.read_summary`) holds them."""
 INJECTED_HEADER = "# Parameters"
 """The first line of the cell papermill injects after a notebook's ``parameters`` cell (its
 Python translator's ``codify``), followed by one ``name = value`` line per parameter."""
@@ -158,11 +164,31 @@ def check_parameters(namespace: Mapping[str, Any], specs: Mapping[str, Parameter
 
 
 def report_summary(**values: Any) -> None:
-    """Print the notebook's key results as one ``SUMMARY {json}`` line.
+    """Record the notebook's key results, showing nothing to the reader.
 
-    Floats are rounded to 6 significant digits (:func:`aeai_lib.series.read_summary` reads
-    them back); the line is what the series runner, the sweeps and the test of the notebooks'
-    prose read. Returns nothing, so that the cell shows the line once.
+    Floats are rounded to 6 significant digits. In a kernel (where NaN and infinities, which
+    JSON lacks, become None), the values go into the metadata
+    (key :data:`SUMMARY_METADATA_KEY`) of one output whose data is empty: a notebook front end
+    has nothing to draw, and the executed notebook keeps them for the series runner, the sweeps
+    and the test of the notebooks' prose (:func:`aeai_lib.series.read_summary`). Outside a
+    kernel (a script, a test) it prints one ``SUMMARY {json}`` line instead. Returns nothing.
     """
     rounded = {k: float(f"{v:.6g}") if isinstance(v, float) else v for k, v in values.items()}
-    print(SUMMARY_PREFIX + json.dumps(rounded, sort_keys=True))
+    shell = _kernel_shell()
+    if shell is None:
+        print(SUMMARY_PREFIX + json.dumps(rounded, sort_keys=True))
+        return
+    finite = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in rounded.items()
+    }
+    shell.display_pub.publish(data={}, metadata={SUMMARY_METADATA_KEY: finite})
+
+
+def _kernel_shell() -> Any:
+    """The running IPython kernel's shell, or None outside a kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and hasattr(shell, "kernel") else None

@@ -153,6 +153,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
         "train_steps": _STEPS,
         "seed": _SEED,
         "validation_pairs": Parameter(int, minimum=1, maximum=256),
+        "yardstick_seeds": Parameter(int, minimum=0, is_list=True),
     },
 }
 """Notebook name (its file name without ``.ipynb``) -> parameter name -> what it accepts."""

@@ -67,7 +67,9 @@ def test_each_notebook_spec_accepts_its_defaults_and_refuses_an_unknown_notebook
         check_notebook_parameters("12_nothing", {})
 
 
-def test_report_summary_prints_one_rounded_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_summary_prints_one_rounded_line_outside_a_kernel(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert report_summary(ratio=1 / 3, count=3, missing=None, pair=[1, 2]) is None
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith(SUMMARY_PREFIX)

@@ -202,6 +202,9 @@ CASES = {
             and 0 < s["val_reconstruction_min"] <= s["val_reconstruction_final"] < 0.1
             and 0 < s["val_mse_mid"] < 0.1
             and 0 <= s["val_alpha_error"] <= 0.5
+            and s["yardstick_seeds"] == 3  # AE and AEAI's defaults, each over three seeds
+            and all(0 < s[f"yardstick_{m}_val_mse_mid"] < 0.1 for m in ("ae", "aeai"))
+            and all(s[f"yardstick_{m}_val_mse_mid_std"] >= 0 for m in ("ae", "aeai"))
         ),
     ),
 }

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from aeai_lib.series import format_summary, read_summary, run_series
+from aeai_lib.notebook import SUMMARY_METADATA_KEY
+from aeai_lib.series import (
+    HEADLINES,
+    REPORT_WIDTH,
+    NotebookRun,
+    format_summary,
+    headlines,
+    list_notebooks,
+    read_summary,
+    run_series,
+)
 
 
 def test_a_failing_notebook_does_not_stop_the_others(
@@ -33,6 +45,48 @@ def test_a_failing_notebook_does_not_stop_the_others(
     assert read_summary(tmp_path / "out" / "02_after.ipynb") == {"ran": True}
     table = format_summary(runs)
     assert "FAILED" in table and "answer=42" in table
+    # in a kernel the values are in an output's metadata, and the learner sees no output
+    (cell,) = json.loads((tmp_path / "out" / "00_good.ipynb").read_text())["cells"][1:]
+    (output,) = cell["outputs"]
+    assert output["data"] == {} and output["metadata"][SUMMARY_METADATA_KEY]["answer"] == 42
+
+
+def test_the_report_is_one_line_per_notebook_with_its_headlines_within_120_columns() -> None:
+    runs = [NotebookRun(p.stem, True, 12.3, read_summary(p)) for p in list_notebooks()]
+    runs.append(NotebookRun("13_broken", False, 1.0, error="the kernel died: " + "why " * 60))
+    lines = format_summary(runs).splitlines()
+    assert max(len(line) for line in lines) <= REPORT_WIDTH
+    for run in runs[:-1]:
+        (line,) = [line for line in lines if line.startswith(run.name + " ")]
+        said = headlines(run.name, run.summary)
+        assert run.name in HEADLINES and said, f"{run.name}: no headline from {sorted(run.summary)}"
+        assert said[0] in line and "…" not in line, line
+        assert not re.search(r"\b[a-z]+_[a-z_]+=", line), f"a summary key, not a headline: {line}"
+    assert "why why" in lines[-1] and lines[-1].startswith("    ")  # the error, wrapped
+
+
+def test_the_report_leaves_out_a_headline_the_summary_lacks_and_cuts_an_overlong_one() -> None:
+    summary = {"pole_aeai_mse_mid": 1.19e-3, "pole_ae_mse_mid": 2.5e-3}
+    (line,) = format_summary([NotebookRun("07_full_aeai", True, 1.0, summary)]).splitlines()[1:]
+    assert line.endswith("AEAI vs AE: MSE at α=½ 1.19e-3 vs 2.50e-3")  # no lines headline
+    (cut,) = format_summary([NotebookRun("07_full_aeai", True, 1.0, summary)], 60).splitlines()[1:]
+    assert len(cut) == 60 and cut.endswith("…")
+    assert headlines("99_unknown", {"a": 1, "b": 2}) == ["a=1", "b=2"]
+
+
+def test_no_kernel_transport_warning_reaches_the_terminal(
+    tmp_path: Path,
+    write_notebook: Callable[..., Path],
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notebook = write_notebook(tmp_path / "00_quiet.ipynb", "print(1)")
+    run_series(tmp_path / "out", [notebook])
+    assert "without encryption" not in "".join(capfd.readouterr())
+    # the planted fault: papermill's default kernel manager, over TCP, warns at each start
+    monkeypatch.setattr("aeai_lib.series.kernel_manager_options", lambda: {})
+    run_series(tmp_path / "out", [notebook])
+    assert "Kernel is running over TCP without encryption" in capfd.readouterr().err
 
 
 def test_an_output_folder_that_is_a_file_is_refused_before_any_notebook_runs(
