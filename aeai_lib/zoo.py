@@ -121,8 +121,8 @@ RUNS: dict[str, RunSpec] = {
     # AEAI's ablations: the plain AE plus each term alone, A+C, and all four (the "aeai"
     # preset); every term at full AEAI's weight, every other option at AEAI's defaults.
     "pole_ae": RunSpec("pole", "ae", steps=_POLE_STEPS),
-    # The single-term runs are not shipped yet (compute: issue #10); trained on demand.
-    "pole_ae_a": RunSpec("pole", "ae", _A, steps=_POLE_STEPS, shipped=False),
+    # The single-term runs ship as their seed 0 lands (issue 20); until then, on demand.
+    "pole_ae_a": RunSpec("pole", "ae", _A, steps=_POLE_STEPS),
     "pole_ae_c": RunSpec("pole", "ae", _C, steps=_POLE_STEPS, shipped=False),
     "pole_ae_s": RunSpec("pole", "ae", _S, steps=_POLE_STEPS, shipped=False),
     "pole_ae_a_c": RunSpec("pole", "ae", _A | _C, steps=_POLE_STEPS),

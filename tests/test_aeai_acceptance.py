@@ -98,21 +98,32 @@ def test_the_lesson_run_did_collapse() -> None:
     assert recorded["val_reconstruction_final"] > 1.5 * recorded["val_reconstruction_min"]
 
 
-def _recorded(run: str, key: str) -> object:
+def _recorded(run: str, key: str, *marks: pytest.MarkDecorator) -> object:
     """A test case that is skipped, saying why, while ``run`` has no recorded measures."""
     return pytest.param(
         run,
         key,
-        marks=pytest.mark.skipif(
-            run not in MANIFEST, reason=f"{run} is not trained yet (issue #10: compute)"
-        ),
+        marks=[
+            pytest.mark.skipif(
+                run not in MANIFEST, reason=f"{run} is not trained yet (issue #10: compute)"
+            ),
+            *marks,
+        ],
     )
+
+
+L_A_ALONE = pytest.mark.xfail(
+    strict=True,
+    reason="issue #25, open: L_A alone at full AEAI's weight (lambda_A = 1e-3) does not buy "
+    "credibility on the pole: AE+A 4.02e-4 (seed 0) against AE's 4.01e-4 +- 0.20e-4 (three "
+    "seeds), reconstruction 1.69e-4, D's held-out accuracy 0.78 at the end (no collapse)",
+)
 
 
 @pytest.mark.parametrize(
     ("run", "key"),
     [
-        _recorded("pole_ae_a", "credibility"),  # L_A: interpolants nearer a real image
+        _recorded("pole_ae_a", "credibility", L_A_ALONE),  # L_A: interpolants nearer real
         _recorded("pole_ae_c", "drift_mid"),  # L_C: the round trip f(g(z)) stays on the line
         _recorded("pole_ae_c", "alpha_back_error"),  # ... and keeps its position along it
         _recorded("pole_ae_c", "alpha_error"),  # ... so alpha is recoverable from the image
