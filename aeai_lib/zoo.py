@@ -147,7 +147,7 @@ RUNS: dict[str, RunSpec] = {
     "lines_aeai": RunSpec("lines", "aeai", **_LINES),
     # The lines runs in ACAI's lines setting (issue 21); trained on demand until their seeds
     # land, then they replace the lines runs above.
-    "lines10k_ae": RunSpec("lines", "ae", **_LINES_ACAI, shipped=False),
+    "lines10k_ae": RunSpec("lines", "ae", **_LINES_ACAI),
     "lines10k_acai": RunSpec("lines", "acai", **_LINES_ACAI, shipped=False),
     "lines10k_aeai": RunSpec("lines", "aeai", **_LINES_ACAI, shipped=False),
     # The AEAI paper's baselines (issue #12), each with its paper's defaults (methods/<name>.py)
