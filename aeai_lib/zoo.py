@@ -123,7 +123,7 @@ RUNS: dict[str, RunSpec] = {
     "pole_ae": RunSpec("pole", "ae", steps=_POLE_STEPS),
     # The single-term runs ship as their seed 0 lands (issue 20); until then, on demand.
     "pole_ae_a": RunSpec("pole", "ae", _A, steps=_POLE_STEPS),
-    "pole_ae_c": RunSpec("pole", "ae", _C, steps=_POLE_STEPS, shipped=False),
+    "pole_ae_c": RunSpec("pole", "ae", _C, steps=_POLE_STEPS),
     "pole_ae_s": RunSpec("pole", "ae", _S, steps=_POLE_STEPS, shipped=False),
     "pole_ae_a_c": RunSpec("pole", "ae", _A | _C, steps=_POLE_STEPS),
     "pole_aeai": RunSpec("pole", "aeai", steps=_POLE_STEPS),
