@@ -147,9 +147,9 @@ RUNS: dict[str, RunSpec] = {
     "lines_aeai": RunSpec("lines", "aeai", **_LINES),
     # The lines runs in ACAI's lines setting (issue 21); trained on demand until their seeds
     # land, then they replace the lines runs above.
-    "lines10k_ae": RunSpec("lines", "ae", **_LINES_ACAI),
-    "lines10k_acai": RunSpec("lines", "acai", **_LINES_ACAI, shipped=False),
-    "lines10k_aeai": RunSpec("lines", "aeai", **_LINES_ACAI, shipped=False),
+    "lines10k_ae": RunSpec("lines", "ae", **_LINES_ACAI, label="AE 10k"),
+    "lines10k_acai": RunSpec("lines", "acai", **_LINES_ACAI, label="ACAI 10k", shipped=False),
+    "lines10k_aeai": RunSpec("lines", "aeai", **_LINES_ACAI, label="AE+A+C+S 10k", shipped=False),
     # The AEAI paper's baselines (issue #12), each with its paper's defaults (methods/<name>.py)
     # and the training settings of the runs above, so that only the method differs. Not shipped
     # yet (compute: issue #12); trained on demand, e.g. by notebook 10.
