@@ -29,6 +29,7 @@ LAYERS = {
     "aeai_lib.evaluation": 4,
     "aeai_lib.zoo": 5,
     "aeai_lib.correct": 5,
+    "aeai_lib.tuning": 5,
     "aeai_lib.series": 5,
     "aeai_lib.notebook_parameters": 5,
     "aeai_lib.sweep": 5,
