@@ -330,7 +330,16 @@ LIST_PARAMETERS = [
 
 
 def test_the_list_parameters_are_found() -> None:
-    assert {name[:2] for name, _ in LIST_PARAMETERS} == {"01", "03", "04", "06", "08", "09", "10"}
+    assert {name[:2] for name, _ in LIST_PARAMETERS} == {
+        "01",
+        "03",
+        "04",
+        "06",
+        "08",
+        "09",
+        "10",
+        "12",
+    }
 
 
 @pytest.mark.parametrize(("name", "parameter"), LIST_PARAMETERS)
@@ -405,7 +414,9 @@ def test_nbval_ignores_decimal_numbers_in_every_stored_output() -> None:
         other = _other_machine(text)
         changed += other != text
         assert _sanitize(other) == _sanitize(text), where
-    assert changed >= 75  # of about 150 outputs (figures included), over half print decimals
+    # of about 150 outputs (figures included), about 60 print decimals (the summaries are
+    # silent metadata, not printed)
+    assert changed >= 55
 
 
 def test_nbval_still_compares_words_and_integers() -> None:
