@@ -186,6 +186,13 @@ def _wait_for_url(process: subprocess.Popen, log: Path) -> str:
 
 
 @pytest.mark.browser
+def _terminal_ctrl_c() -> None:
+    """In the child: Ctrl-C as a terminal delivers it (a suite started in the background, e.g.
+    under nohup, hands its children SIGINT ignored, and Python then never raises
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_the_explore_page_in_chromium(checkpoints, tmp_path) -> None:
     if not CHROMIUM.exists():
         if os.environ.get("AEAI_SKIP_BROWSER") == "1":
@@ -207,8 +214,9 @@ def test_the_explore_page_in_chromium(checkpoints, tmp_path) -> None:
     command = [sys.executable, "-m", "aeai_lib", "explore", *map(str, checkpoints[:2])]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, cwd=tmp_path, stdout=out, stderr=out
-        )
+            [*command, "--port", str(port)], env=env, cwd=tmp_path, stdout=out, stderr=out,
+            preexec_fn=_terminal_ctrl_c,
+        )  # fmt: skip
     try:
         url = _wait_for_url(process, log)
         assert url == f"http://127.0.0.1:{port}/"
